@@ -1,0 +1,28 @@
+# Everything installs into a local virtualenv (.venv) from nothing but python3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test chaos bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## The main job: an embedded Temporal dev server (with UI), the emulator and a worker; terminates
+## a varied set of conversations and prints one line each. With TEMPORAL_ADDRESS and Genesys
+## credentials set, the same code targets real systems.
+demo: $(STAMP)
+	$(BIN)/closer demo
+
+## The whole suite, against a real Temporal dev server and the emulator over loopback.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,178 @@
+"""What the termination steps take and return.
+
+Everything here lands in workflow histories, so it holds ids, states and counts: never a secret,
+never customer text (message bodies, names, addresses).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+WEB_MESSAGING = "webmessaging"
+# Communication states in which a participant still takes part in the conversation.
+LIVE_STATES = frozenset({"alerting", "connected", "parked"})
+
+
+class CommunicationSnapshot(BaseModel):
+    id: str
+    state: str | None = None
+    type: str | None = None
+    #: Ids of the messages on this communication (ids only: how a resent goodbye is detected).
+    message_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+
+class ParticipantSnapshot(BaseModel):
+    id: str
+    purpose: str | None = None
+    communications: list[CommunicationSnapshot] = Field(default_factory=list)
+    wrapup_required: bool = False
+    wrapup_prompt: str | None = None
+    #: A wrap-up was applied or skipped: the participant is out of after-call work.
+    wrapup_done: bool = False
+
+    @property
+    def connected(self) -> bool:
+        return any(c.live for c in self.communications)
+
+    @property
+    def is_agent(self) -> bool:
+        return self.purpose in ("agent", "user")
+
+    @property
+    def pending_wrapup(self) -> bool:
+        """Disconnected but sitting in after-call work (the state agents get stuck in)."""
+        return self.is_agent and self.wrapup_required and not self.wrapup_done and not self.connected
+
+    @property
+    def live_communication(self) -> CommunicationSnapshot | None:
+        return next((c for c in self.communications if c.live), None)
+
+    @property
+    def last_communication(self) -> CommunicationSnapshot | None:
+        return self.communications[-1] if self.communications else None
+
+
+class ConversationSnapshot(BaseModel):
+    """A PII-free picture of a conversation, as one read of Genesys saw it."""
+
+    conversation_id: str
+    found: bool = True
+    end_time: datetime | None = None
+    media_types: list[str] = Field(default_factory=list)
+    participants: list[ParticipantSnapshot] = Field(default_factory=list)
+
+    @property
+    def is_web_messaging(self) -> bool:
+        return WEB_MESSAGING in self.media_types
+
+    @property
+    def connected_participants(self) -> list[ParticipantSnapshot]:
+        return [p for p in self.participants if p.connected]
+
+    @property
+    def pending_wrapup_participants(self) -> list[ParticipantSnapshot]:
+        return [p for p in self.participants if p.pending_wrapup]
+
+    @property
+    def ended(self) -> bool:
+        """Genesys confirms the end: ``endTime`` set, nobody connected, nobody in after-call work."""
+        return (
+            self.end_time is not None
+            and not self.connected_participants
+            and not self.pending_wrapup_participants
+        )
+
+    def participant(self, participant_id: str) -> ParticipantSnapshot | None:
+        return next((p for p in self.participants if p.id == participant_id), None)
+
+    def agent_communication(self) -> CommunicationSnapshot | None:
+        """The connected agent communication a goodbye message goes out on."""
+        for p in self.participants:
+            if p.is_agent and (comm := p.live_communication) is not None:
+                return comm
+        return None
+
+
+# --- step inputs -----------------------------------------------------------------------------
+
+
+class ConversationRef(BaseModel):
+    """Which conversation, through which credentials profile (a name, never a secret)."""
+
+    conversation_id: str
+    profile: str = "default"
+
+
+class GoodbyeInput(ConversationRef):
+    communication_id: str
+    text: str
+    #: Message ids already on the communication before the send: anything new may be ours.
+    known_message_ids: list[str] = Field(default_factory=list)
+
+
+WrapupDecision = Literal["code", "skip", "none"]
+
+
+class DisconnectInput(ConversationRef):
+    participant_id: str
+    wrapup: WrapupDecision = "none"
+    wrapup_code: str | None = None
+
+
+class DeleteTranscriptInput(ConversationRef):
+    #: Decided by the workflow, so every attempt schedules the same date.
+    delete_date: datetime
+
+
+class CloseInput(ConversationRef):
+    wrapup_code: str | None = None
+    #: The latest snapshot: who is still connected and who is pending wrap-up.
+    snapshot: ConversationSnapshot
+
+
+# --- step results ----------------------------------------------------------------------------
+
+
+class StepResult(BaseModel):
+    #: Genesys API calls the step made (token requests excluded).
+    calls: int = 0
+
+
+class LookupResult(StepResult):
+    snapshot: ConversationSnapshot
+
+
+class GoodbyeResult(StepResult):
+    sent: bool
+    #: True when a retry found the message already delivered by an earlier attempt.
+    already_sent: bool = False
+
+
+DisconnectAction = Literal["disconnected", "already_disconnected"]
+
+
+class DisconnectResult(StepResult):
+    participant_id: str
+    action: DisconnectAction
+    wrapup: WrapupDecision = "none"
+
+
+class CloseResult(StepResult):
+    wrapups_applied: list[str] = Field(default_factory=list)
+    conversation_disconnected: bool = False
+
+
+class TeardownResult(StepResult):
+    pass
+
+
+class DeleteTranscriptResult(StepResult):
+    recordings_scheduled: int = 0
+    delete_date: datetime | None = None

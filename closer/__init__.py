@@ -1,0 +1,1 @@
+"""closer: the service around the termination workflow: settings, CLI, starting and watching."""

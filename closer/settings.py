@@ -1,0 +1,94 @@
+"""closer's configuration, from the environment.
+
+Temporal: ``TEMPORAL_ADDRESS`` (default ``localhost:7233``), ``TEMPORAL_NAMESPACE`` (``default``),
+``CLOSER_TASK_QUEUE`` (``closer``).
+
+Genesys, profile ``default``: the variables Genesys's own CLI and Terraform provider read,
+``GENESYSCLOUD_OAUTHCLIENT_ID``, ``GENESYSCLOUD_OAUTHCLIENT_SECRET``, ``GENESYSCLOUD_REGION`` (a
+region domain such as ``mypurecloud.ie`` or an AWS region name such as ``eu-west-1``), plus closer's
+``CLOSER_GENESYS_API_URL`` / ``CLOSER_GENESYS_LOGIN_URL`` (override the region's hosts, e.g. the
+emulator) and ``CLOSER_GENESYS_REQUESTS_PER_MINUTE`` (the org's rate limit, default 300).
+Further profiles: the same with the prefix ``CLOSER_PROFILE_<NAME>_``, e.g.
+``CLOSER_PROFILE_EU_OAUTHCLIENT_ID``, ``CLOSER_PROFILE_EU_OAUTHCLIENT_SECRET``,
+``CLOSER_PROFILE_EU_REGION``, ``CLOSER_PROFILE_EU_API_URL`` (profile name ``eu``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from genesys import Profile
+
+DEFAULT_TASK_QUEUE = "closer"
+_NAMED = re.compile(r"^CLOSER_PROFILE_([A-Z0-9_]+?)_OAUTHCLIENT_ID$")
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a usable configuration; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class TemporalSettings:
+    address: str = "localhost:7233"
+    namespace: str = "default"
+    task_queue: str = DEFAULT_TASK_QUEUE
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TemporalSettings:
+        env = os.environ if environ is None else environ
+        return cls(
+            address=env.get("TEMPORAL_ADDRESS") or cls.address,
+            namespace=env.get("TEMPORAL_NAMESPACE") or cls.namespace,
+            task_queue=env.get("CLOSER_TASK_QUEUE") or cls.task_queue,
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    temporal: TemporalSettings = field(default_factory=TemporalSettings)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(temporal=TemporalSettings.from_env(env), profiles=profiles_from_env(env))
+
+
+def profiles_from_env(environ: Mapping[str, str]) -> dict[str, Profile]:
+    """Every Genesys credentials profile the environment configures (possibly none)."""
+    prefixes = {"default": ("GENESYSCLOUD_", "CLOSER_GENESYS_")}
+    for key in environ:
+        match = _NAMED.match(key)
+        if match:
+            prefix = f"CLOSER_PROFILE_{match.group(1)}_"
+            prefixes[match.group(1).lower()] = (prefix, prefix)
+    profiles = {}
+    for name, (genesys_prefix, closer_prefix) in prefixes.items():
+        client_id = environ.get(f"{genesys_prefix}OAUTHCLIENT_ID")
+        if not client_id:
+            continue
+        secret_var = f"{genesys_prefix}OAUTHCLIENT_SECRET"
+        if not environ.get(secret_var):
+            raise SettingsError(f"profile {name!r}: {genesys_prefix}OAUTHCLIENT_ID is set but {secret_var} is not")
+        fields = {
+            "name": name,
+            "client_id": client_id,
+            "client_secret": environ[secret_var],
+            "region": environ.get(f"{genesys_prefix}REGION") or "mypurecloud.com",
+            "api_url": environ.get(f"{closer_prefix}API_URL") or None,
+            "login_url": environ.get(f"{closer_prefix}LOGIN_URL") or None,
+        }
+        rpm = environ.get(f"{closer_prefix}REQUESTS_PER_MINUTE")
+        if rpm:
+            fields["requests_per_minute"] = rpm
+        try:
+            profiles[name] = Profile.model_validate(fields)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
+            raise SettingsError(f"profile {name!r}: {problems}") from None
+    return profiles

@@ -1,0 +1,57 @@
+"""Starting, joining and watching terminations from Python."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from workflows import TerminateConversation, TerminateRequest, TerminateResult, workflow_id
+
+from .settings import TemporalSettings
+
+
+class InvalidRequest(ValueError):
+    """A termination request that would fail; the message lists what to fix."""
+
+
+async def connect(settings: TemporalSettings) -> Client:
+    """A Temporal client that speaks the workflows' pydantic models."""
+    return await Client.connect(settings.address, namespace=settings.namespace, data_converter=pydantic_data_converter)
+
+
+async def start_termination(
+    client: Client, request: TerminateRequest, *, task_queue: str
+) -> WorkflowHandle[TerminateConversation, TerminateResult]:
+    """Start the termination of a conversation, or join the one already running or finished.
+
+    One workflow per conversation (id ``terminate-{conversationId}``): a second start while one
+    runs joins it, and after it finished returns it rather than running it again.
+    """
+    problems = request.problems()
+    if problems:
+        raise InvalidRequest("; ".join(problems))
+    summary = f"Terminate {request.conversation_id}" + (f": {request.reason}" if request.reason else "")
+    try:
+        return await client.start_workflow(
+            TerminateConversation.run,
+            request,
+            id=workflow_id(request.conversation_id),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=summary,
+        )
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle_for(TerminateConversation.run, workflow_id(request.conversation_id))
+
+
+async def terminate(client: Client, request: TerminateRequest, *, task_queue: str) -> TerminateResult:
+    """Start (or join) the termination and wait for its result."""
+    handle = await start_termination(client, request, task_queue=task_queue)
+    return await handle.result()
+
+
+async def is_finished(handle: WorkflowHandle) -> bool:
+    return (await handle.describe()).status != WorkflowExecutionStatus.RUNNING

@@ -1,0 +1,84 @@
+"""Run a closer worker: ``python worker.py``.
+
+Reads the Temporal and Genesys settings from the environment (see closer/settings.py and the
+README) and serves the termination workflow and its steps on the task queue until SIGINT/SIGTERM,
+finishing running steps before it exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import TerminationActivities
+from closer.settings import Settings, SettingsError
+from closer.temporal import connect
+from genesys import ClientPool
+from workflows import TerminateConversation
+
+#: On shutdown, running steps get this long to finish before they are cancelled (and retried elsewhere).
+GRACEFUL_SHUTDOWN = timedelta(seconds=15)
+
+
+def build_worker(client: Client, task_queue: str, clients: ClientPool) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[TerminateConversation],
+        activities=TerminationActivities(clients).all(),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await connect(settings.temporal)
+    clients = ClientPool(settings.profiles)
+    worker = build_worker(client, settings.temporal.task_queue, clients)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    logging.info(
+        "closer worker on %s namespace %s task queue %s, profiles: %s",
+        settings.temporal.address,
+        settings.temporal.namespace,
+        settings.temporal.task_queue,
+        ", ".join(settings.profiles) or "none",
+    )
+    try:
+        async with worker:
+            await stop.wait()
+    finally:
+        await clients.aclose()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"closer worker: {error}", file=sys.stderr)
+        return 2
+    if not settings.profiles:
+        print(
+            "closer worker: no Genesys credentials: set GENESYSCLOUD_OAUTHCLIENT_ID, "
+            "GENESYSCLOUD_OAUTHCLIENT_SECRET and GENESYSCLOUD_REGION",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        asyncio.run(run_worker(settings))
+    except RuntimeError as error:  # Temporal unreachable
+        print(f"closer worker: cannot connect to Temporal at {settings.temporal.address}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

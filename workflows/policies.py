@@ -1,0 +1,37 @@
+"""Timeouts and retry policies of the termination, named once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import NON_RETRYABLE_TYPES
+
+#: Retries of one step: quick at first (a 202's effect is seconds away), backing off to 30 s;
+#: a 429 overrides the next delay with its Retry-After.
+STEP_RETRY_POLICY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=list(NON_RETRYABLE_TYPES),
+)
+
+#: One attempt: above the client's 10 s HTTP timeout, with room for pacing and a read-compare.
+STEP_START_TO_CLOSE = timedelta(seconds=40)
+#: Activities heartbeat every second: a SIGKILLed worker's step is retried after this.
+STEP_HEARTBEAT_TIMEOUT = timedelta(seconds=5)
+#: All attempts of one step together: a Genesys outage longer than this fails the termination.
+STEP_SCHEDULE_TO_CLOSE = timedelta(minutes=10)
+
+#: Verification polls on durable timers: first after this (most 202s have landed by then) ...
+VERIFY_FIRST_POLL = timedelta(seconds=1)
+#: ... then backing off to this.
+VERIFY_MAX_POLL = timedelta(seconds=5)
+#: How long to wait for Genesys to confirm the end after a teardown.
+TEARDOWN_VERIFY_TIMEOUT = timedelta(seconds=60)
+#: Default wait for Genesys to confirm the end before the teardown fallback.
+DEFAULT_VERIFY_TIMEOUT_SECONDS = 60.0

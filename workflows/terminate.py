@@ -1,0 +1,297 @@
+"""The termination workflow: lookup, goodbye, disconnect, close, verify (teardown fallback), delete.
+
+Deterministic and free of I/O: every Genesys call is an activity, every wait a durable timer.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import (
+        CloseInput,
+        ConversationRef,
+        ConversationSnapshot,
+        DeleteTranscriptInput,
+        DisconnectInput,
+        GoodbyeInput,
+        ParticipantSnapshot,
+        StepResult,
+    )
+    from activities.termination import TerminationActivities
+
+    from .models import (
+        WORKFLOW_TYPE,
+        Outcome,
+        ParticipantOutcome,
+        StepRecord,
+        TerminateProgress,
+        TerminateRequest,
+        TerminateResult,
+    )
+    from .policies import (
+        STEP_HEARTBEAT_TIMEOUT,
+        STEP_RETRY_POLICY,
+        STEP_SCHEDULE_TO_CLOSE,
+        STEP_START_TO_CLOSE,
+        TEARDOWN_VERIFY_TIMEOUT,
+        VERIFY_FIRST_POLL,
+        VERIFY_MAX_POLL,
+    )
+
+# Wrap-up prompts that never time out on their own: without a code only the teardown ends them.
+WRAPUP_WITHOUT_TIMEOUT = frozenset({"mandatory", "agentRequested"})
+
+
+class TerminationFailed(Exception):
+    """Ends the run with outcome `failed` and a message saying what to fix."""
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class TerminateConversation:
+    def __init__(self) -> None:
+        self._steps: list[StepRecord] = []
+        self._current: str | None = None
+        self._participants: dict[str, ParticipantOutcome] = {}
+        self._result: TerminateResult | None = None
+        self._conversation_id = ""
+        self._calls = 0  # every step's Genesys calls
+        self._unrecorded_calls = 0  # calls not yet attributed to a StepRecord
+
+    @workflow.query
+    def progress(self) -> TerminateProgress:
+        return TerminateProgress(
+            conversation_id=self._conversation_id,
+            current_step=self._current,
+            steps=list(self._steps),
+            result=self._result,
+        )
+
+    @workflow.run
+    async def run(self, request: TerminateRequest) -> TerminateResult:
+        self._conversation_id = request.conversation_id
+        problems = request.problems()
+        if problems:
+            raise ApplicationError("invalid termination request: " + "; ".join(problems), type="InvalidRequest", non_retryable=True)
+        self._request = request
+        self._ref = ConversationRef(conversation_id=request.conversation_id, profile=request.profile)
+        self._result = TerminateResult(conversation_id=request.conversation_id, outcome="failed")
+        try:
+            outcome = await self._terminate()
+        except TerminationFailed as failure:
+            outcome = self._fail(str(failure))
+        except ActivityError as failure:
+            outcome = self._fail(_root_message(failure))
+        self._result.outcome = outcome
+        self._result.participants = list(self._participants.values())
+        self._result.steps = list(self._steps)
+        self._result.api_calls = self._calls
+        self._current = None
+        return self._result
+
+    async def _terminate(self) -> Outcome:
+        assert self._result is not None
+        snapshot = (await self._step(TerminationActivities.lookup, self._ref)).snapshot
+        if not snapshot.found:
+            self._record("lookup", "no such conversation")
+            return "not_found"
+        if not snapshot.is_web_messaging:
+            self._record("lookup", f"media {', '.join(snapshot.media_types) or 'none'}: not web messaging, left alone")
+            return "not_web_messaging"
+        if snapshot.ended:
+            self._record("lookup", "already ended")
+            self._result.verified_at = workflow.now()
+            await self._delete_transcript()
+            return "already_closed"
+        self._record("lookup", _describe(snapshot))
+
+        if self._request.goodbye:
+            await self._goodbye(snapshot)
+        for participant in _disconnect_order(snapshot):
+            await self._disconnect(participant)
+
+        outcome = await self._verify(snapshot, timeout=timedelta(seconds=self._request.verify_timeout_seconds))
+        if outcome is None:
+            if not self._request.allow_teardown:
+                raise TerminationFailed(
+                    f"Genesys did not confirm the end within {self._request.verify_timeout_seconds:g}s and "
+                    "teardown is not allowed: allow teardown, give a wrap-up code, or raise the verify timeout"
+                )
+            await self._step(TerminationActivities.teardown, self._ref)
+            self._record("teardown", "full teardown requested (Genesys applies a system wrap-up)")
+            for participant in snapshot.participants:
+                self._participants.setdefault(
+                    participant.id,
+                    ParticipantOutcome(participant_id=participant.id, purpose=participant.purpose, action="torn_down"),
+                )
+            outcome = await self._verify(snapshot, timeout=TEARDOWN_VERIFY_TIMEOUT, after_teardown=True)
+            if outcome is None:
+                raise TerminationFailed(f"Genesys did not confirm the end within {TEARDOWN_VERIFY_TIMEOUT.seconds}s of the teardown")
+        await self._delete_transcript()
+        return outcome
+
+    async def _goodbye(self, snapshot: ConversationSnapshot) -> None:
+        assert self._result is not None and self._request.goodbye
+        communication = snapshot.agent_communication()
+        if communication is None:
+            # Agentless sends do not support web messaging: without an agent there is no sender.
+            self._result.goodbye = "no_agent"
+            self._record("send goodbye", "skipped: no connected agent to send it")
+            return
+        result = await self._step(
+            TerminationActivities.send_goodbye,
+            GoodbyeInput(
+                **self._ref.model_dump(),
+                communication_id=communication.id,
+                text=self._request.goodbye,
+                known_message_ids=communication.message_ids,
+            ),
+        )
+        self._result.goodbye = "already_sent" if result.already_sent else "sent"
+        self._record("send goodbye", "found already sent by an earlier attempt" if result.already_sent else "sent")
+
+    async def _disconnect(self, participant: ParticipantSnapshot) -> None:
+        wrapup, code = "none", None
+        if participant.is_agent and participant.wrapup_required:
+            if self._request.wrapup_code:
+                wrapup, code = "code", self._request.wrapup_code
+            elif participant.wrapup_prompt not in WRAPUP_WITHOUT_TIMEOUT:
+                wrapup = "skip"
+        result = await self._step(
+            TerminationActivities.disconnect_participant,
+            DisconnectInput(**self._ref.model_dump(), participant_id=participant.id, wrapup=wrapup, wrapup_code=code),
+        )
+        self._participants[participant.id] = ParticipantOutcome(
+            participant_id=participant.id,
+            purpose=participant.purpose,
+            action=result.action,
+            wrapup={"code": "code", "skip": "skipped", "none": "none"}[result.wrapup],
+        )
+        self._record("disconnect participant", f"{participant.purpose}: {result.action}, wrap-up {result.wrapup}")
+
+    async def _verify(
+        self, initial: ConversationSnapshot, *, timeout: timedelta, after_teardown: bool = False
+    ) -> Outcome | None:
+        """Poll until Genesys confirms the end; close what is left once. None when time runs out."""
+        assert self._result is not None
+        deadline = workflow.now() + timeout
+        poll = VERIFY_FIRST_POLL
+        reads = 0
+        closed = after_teardown
+        while True:
+            await workflow.sleep(min(poll, max(deadline - workflow.now(), timedelta(0))))
+            snapshot = (await self._step(TerminationActivities.verify, self._ref)).snapshot
+            reads += 1
+            if snapshot.ended:
+                self._result.verified_at = workflow.now()
+                self._settle_participants(snapshot, after_teardown)
+                self._record("verify", "Genesys confirms the end")
+                return "forced" if after_teardown else "closed"
+            stuck_in_wrapup = [
+                p for p in snapshot.pending_wrapup_participants if p.wrapup_prompt in WRAPUP_WITHOUT_TIMEOUT
+            ]
+            if stuck_in_wrapup and not self._request.wrapup_code and not after_teardown:
+                # Only a wrap-up code or the teardown's system wrap-up ends this after-call work.
+                self._record("verify", f"{len(stuck_in_wrapup)} agent(s) in mandatory wrap-up and no wrap-up code")
+                return None
+            # What disconnects did not end (a 202 that changed nothing, a refused PATCH) gets
+            # closed once: right away if we never touched it, after a second look otherwise.
+            leftovers = snapshot.connected_participants or (
+                self._request.wrapup_code and snapshot.pending_wrapup_participants
+            )
+            untouched = any(p.id not in self._participants for p in snapshot.connected_participants)
+            if leftovers and not closed and (untouched or reads >= 2):
+                closed = True
+                result = await self._step(
+                    TerminationActivities.close,
+                    CloseInput(**self._ref.model_dump(), wrapup_code=self._request.wrapup_code, snapshot=snapshot),
+                )
+                self._record(
+                    "close",
+                    f"wrap-up applied to {len(result.wrapups_applied)}, "
+                    f"conversation disconnect {'sent' if result.conversation_disconnected else 'not needed'}",
+                )
+                continue
+            if workflow.now() >= deadline:
+                self._record("verify", f"not ended after {reads} reads: {_describe(snapshot)}")
+                return None
+            poll = min(poll * 2, VERIFY_MAX_POLL)
+
+    def _settle_participants(self, snapshot: ConversationSnapshot, after_teardown: bool) -> None:
+        """Record how each participant the run did not disconnect itself ended."""
+        for participant in snapshot.participants:
+            known = self._participants.get(participant.id)
+            if known is None or known.action == "torn_down":
+                if known is None and not after_teardown:
+                    action = "closed"
+                elif after_teardown:
+                    action = "torn_down"
+                else:
+                    continue
+                self._participants[participant.id] = ParticipantOutcome(
+                    participant_id=participant.id,
+                    purpose=participant.purpose,
+                    action=action,
+                    wrapup="system" if after_teardown and participant.is_agent and participant.wrapup_required else "none",
+                )
+
+    async def _delete_transcript(self) -> None:
+        assert self._result is not None
+        if not self._request.delete_transcript:
+            return
+        result = await self._step(
+            TerminationActivities.delete_transcript,
+            DeleteTranscriptInput(**self._ref.model_dump(), delete_date=workflow.now() + timedelta(minutes=1)),
+        )
+        self._result.transcript_recordings_scheduled = result.recordings_scheduled
+        self._record("delete transcript", f"{result.recordings_scheduled} recording(s) scheduled for deletion")
+
+    async def _step(self, activity, argument):  # type: ignore[no-untyped-def]
+        """Run one step as an activity with the named timeouts and retry policy."""
+        # The activity's registered name: what users see in the Temporal UI. (getattr because a
+        # double-underscore name would be mangled inside this class.)
+        name = getattr(activity, "__temporal_activity_definition").name
+        self._current = name
+        workflow.set_current_details(f"**{name}** ({len(self._steps)} steps done)")
+        result: StepResult = await workflow.execute_activity_method(
+            activity,
+            argument,
+            start_to_close_timeout=STEP_START_TO_CLOSE,
+            heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
+            schedule_to_close_timeout=STEP_SCHEDULE_TO_CLOSE,
+            retry_policy=STEP_RETRY_POLICY,
+        )
+        self._calls += result.calls
+        self._unrecorded_calls += result.calls
+        return result
+
+    def _record(self, name: str, detail: str) -> None:
+        self._steps.append(StepRecord(name=name, detail=detail, calls=self._unrecorded_calls, at=workflow.now()))
+        self._unrecorded_calls = 0
+
+    def _fail(self, message: str) -> Outcome:
+        assert self._result is not None
+        self._result.error = message
+        self._record(self._current or "terminate", f"failed: {message}")
+        return "failed"
+
+
+def _disconnect_order(snapshot: ConversationSnapshot) -> list[ParticipantSnapshot]:
+    """Agents first, then other participants (acd, bots), the customer last."""
+    rank = {"agent": 0, "user": 0, "customer": 2}
+    return sorted(snapshot.connected_participants, key=lambda p: rank.get(p.purpose or "", 1))
+
+
+def _describe(snapshot: ConversationSnapshot) -> str:
+    live = ", ".join(p.purpose or "?" for p in snapshot.connected_participants) or "nobody"
+    wrapup = len(snapshot.pending_wrapup_participants)
+    return f"connected: {live}; in wrap-up: {wrapup}; endTime {'set' if snapshot.end_time else 'not set'}"
+
+
+def _root_message(error: BaseException) -> str:
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return str(error)
