@@ -1,0 +1,34 @@
+"""The emulator's tunables: timings, limits and the switchable assumptions about Genesys."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EmulatorConfig(BaseModel):
+    """Changeable at run time with `PUT /emulator/config` (a partial update).
+
+    A change applies to what happens next: a disconnect already scheduled keeps its time, a token
+    already issued keeps its lifetime.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    disconnect_delay_s: float = Field(0.2, ge=0)
+    """How long after a 202 a disconnect becomes visible."""
+    end_delay_s: float = Field(0.3, ge=0)
+    """How long after the last communication disconnects the conversation gets its `endTime`."""
+    token_ttl_s: float = Field(86400, gt=0)
+    """Lifetime of an access token (`expires_in`). Set it low to make tokens expire early."""
+    rate_limit_per_minute: int | None = Field(300, ge=1)
+    """Requests per token in a sliding 60 s window (Genesys' default is 300); None turns it off."""
+    wrapup_timeout_s: float | None = Field(None, ge=0)
+    """After-call work ends with a system wrap-up after this long; None: it waits forever."""
+    seed: int | None = None
+    """Seeds the random source of fault rules with a `rate`, so a run is reproducible."""
+
+    # UNCONFIRMED behaviours of the real API (see README "Assumptions").
+    customer_disconnect_ends_conversation: bool = False
+    """If true, disconnecting the customer disconnects every other participant too."""
+    system_participants_accept_patch: bool = True
+    """If false, the participant PATCH on an acd/workflow/ivr participant answers 400."""
