@@ -130,9 +130,9 @@ async def add_client(request: Request) -> Response:
 def _view(emulator: Emulator, c: Conversation) -> dict[str, object]:
     """Internal state, including what Genesys never shows (message texts, pending changes)."""
 
-    def messages(direction: str) -> list[dict[str, object]]:
+    def texts(direction: str) -> list[dict[str, object]]:
         return [
-            {"communicationId": p.communication.id, "messageId": m.id, "text": m.text, "time": clock.iso(m.at)}
+            {"communicationId": p.communication.id, "text": m.text}
             for p, m in c.messages()
             if m.direction == direction
         ]
@@ -145,7 +145,7 @@ def _view(emulator: Emulator, c: Conversation) -> dict[str, object]:
         "teardowns": c.teardowns,
         "participants": [
             {
-                "participantId": p.id,
+                "id": p.id,
                 "purpose": p.purpose,
                 "communicationId": p.communication.id,
                 "type": p.communication.type,
@@ -161,8 +161,8 @@ def _view(emulator: Emulator, c: Conversation) -> dict[str, object]:
             }
             for p in c.participants
         ],
-        "sent_messages": messages("outbound"),
-        "customer_messages": messages("inbound"),
+        "sent_messages": texts("outbound"),
+        "customer_messages": texts("inbound"),
         "recording": {"id": c.recording_id, "deleteDate": c.recording_delete_date},
         "guest": {
             "deploymentId": c.deployment_id,
