@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test chaos bench clean
+.PHONY: install demo test chaos bench histories clean
 
 install: $(STAMP)
 
@@ -26,3 +26,8 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+## Re-record the workflow histories the replay tests check (after an intended workflow change).
+histories: $(STAMP)
+	rm -f tests/histories/*.json
+	CLOSER_RECORD_HISTORIES=1 $(BIN)/python -m pytest -q tests/test_replay.py -k record

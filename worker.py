@@ -44,15 +44,15 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    logging.info(
-        "closer worker on %s namespace %s task queue %s, profiles: %s",
-        settings.temporal.address,
-        settings.temporal.namespace,
-        settings.temporal.task_queue,
-        ", ".join(settings.profiles) or "none",
-    )
     try:
         async with worker:
+            logging.info(
+                "closer worker polling %s namespace %s task queue %s, profiles: %s",
+                settings.temporal.address,
+                settings.temporal.namespace,
+                settings.temporal.task_queue,
+                ", ".join(settings.profiles) or "none",
+            )
             await stop.wait()
     finally:
         await clients.aclose()
@@ -60,6 +60,8 @@ async def run_worker(settings: Settings) -> None:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request at INFO; closer logs the failures (with Genesys's contextId) itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
     except SettingsError as error:

@@ -12,6 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 WEB_MESSAGING = "webmessaging"
+# Wrap-up prompts under which Genesys refuses `wrapupSkipped` (the agent must give a code, or
+# wait out the forced timeout).
+UNSKIPPABLE_WRAPUP_PROMPTS = frozenset({"mandatory", "forcedTimeout"})
 # Communication states in which a participant still takes part in the conversation.
 LIVE_STATES = frozenset({"alerting", "connected", "parked"})
 
@@ -49,6 +52,10 @@ class ParticipantSnapshot(BaseModel):
     def pending_wrapup(self) -> bool:
         """Disconnected but sitting in after-call work (the state agents get stuck in)."""
         return self.is_agent and self.wrapup_required and not self.wrapup_done and not self.connected
+
+    @property
+    def wrapup_skippable(self) -> bool:
+        return self.wrapup_prompt not in UNSKIPPABLE_WRAPUP_PROMPTS
 
     @property
     def live_communication(self) -> CommunicationSnapshot | None:
@@ -150,9 +157,9 @@ class LookupResult(StepResult):
 
 
 class GoodbyeResult(StepResult):
-    sent: bool
-    #: True when a retry found the message already delivered by an earlier attempt.
-    already_sent: bool = False
+    #: already_sent: a retry found it delivered by an earlier attempt; agent_left: the agent's
+    #: communication ended before it could be sent.
+    status: Literal["sent", "already_sent", "agent_left"]
 
 
 DisconnectAction = Literal["disconnected", "already_disconnected"]
@@ -166,6 +173,7 @@ class DisconnectResult(StepResult):
 
 class CloseResult(StepResult):
     wrapups_applied: list[str] = Field(default_factory=list)
+    wrapups_skipped: list[str] = Field(default_factory=list)
     conversation_disconnected: bool = False
 
 

@@ -21,6 +21,7 @@ from .heartbeat import heartbeating
 from .models import (
     CloseInput,
     CloseResult,
+    CommunicationSnapshot,
     ConversationRef,
     ConversationSnapshot,
     DeleteTranscriptInput,
@@ -99,20 +100,21 @@ class TerminationActivities:
         # The API has no idempotency key. A retry may follow an attempt whose send Genesys
         # accepted before the worker died, so look for the message before sending it again.
         if activity.info().attempt > 1 and await self._goodbye_already_sent(goodbye):
-            return GoodbyeResult(sent=True, already_sent=True)
-        await self._client(goodbye).send_message(goodbye.conversation_id, goodbye.communication_id, goodbye.text)
-        return GoodbyeResult(sent=True)
+            return GoodbyeResult(status="already_sent")
+        try:
+            await self._client(goodbye).send_message(goodbye.conversation_id, goodbye.communication_id, goodbye.text)
+        except BadRequest:
+            # Refused: if the agent left in the meantime there is nobody to say it, and that is
+            # no reason not to end the conversation. Anything else is a real error.
+            communication = _communication((await self._read(goodbye)), goodbye.communication_id)
+            if communication is not None and communication.live:
+                raise
+            return GoodbyeResult(status="agent_left")
+        return GoodbyeResult(status="sent")
 
     async def _goodbye_already_sent(self, goodbye: GoodbyeInput) -> bool:
-        snapshot = await self._read(goodbye)
-        new_ids = [
-            message_id
-            for p in snapshot.participants
-            for c in p.communications
-            if c.id == goodbye.communication_id
-            for message_id in c.message_ids
-            if message_id not in goodbye.known_message_ids
-        ]
+        communication = _communication(await self._read(goodbye), goodbye.communication_id)
+        new_ids = [m for m in (communication.message_ids if communication else []) if m not in goodbye.known_message_ids]
         if not new_ids:
             return False
         # Compare texts here, in the activity: they never leave it.
@@ -149,27 +151,30 @@ class TerminationActivities:
 
     @genesys_step("close")
     async def close(self, request: CloseInput) -> CloseResult:
-        """Apply wrap-up to whoever is in after-call work, then disconnect whoever is left."""
+        """End after-call work (wrap-up code, or skip where allowed), then disconnect whoever is left."""
         client = self._client(request)
         result = CloseResult()
-        if request.wrapup_code:
+        try:
             for participant in request.snapshot.pending_wrapup_participants:
                 communication = participant.last_communication
-                if communication is None:
-                    continue
-                try:
-                    await client.apply_wrapup(
-                        request.conversation_id, participant.id, communication.id, WrapupInput(code=request.wrapup_code)
+                if request.wrapup_code and communication is not None:
+                    wrapup = WrapupInput(code=request.wrapup_code)
+                    await client.apply_wrapup(request.conversation_id, participant.id, communication.id, wrapup)
+                    result.wrapups_applied.append(participant.id)
+                elif participant.wrapup_skippable:
+                    await client.patch_message_participant(
+                        request.conversation_id, participant.id, MediaParticipantRequest(wrapup_skipped=True)
                     )
-                except Conflict:
-                    raise still_changing("close", f"participant {participant.id} is still changing") from None
-                result.wrapups_applied.append(participant.id)
-        if request.snapshot.connected_participants:
-            try:
+                    result.wrapups_skipped.append(participant.id)
+            if request.snapshot.connected_participants:
                 await client.disconnect_message_conversation(request.conversation_id)
-            except Conflict:
-                raise still_changing("close", "the conversation is still changing") from None
-            result.conversation_disconnected = True
+                result.conversation_disconnected = True
+        except Conflict:
+            raise still_changing("close", "a participant is still changing") from None
+        except BadRequest as error:
+            # Everyone left between the read and this call: nothing left to close.
+            if error.code not in ALREADY_DISCONNECTED_CODES:
+                raise
         return result
 
     @genesys_step("teardown")
@@ -204,6 +209,10 @@ class TerminationActivities:
             self.teardown,
             self.delete_transcript,
         ]
+
+
+def _communication(snapshot: ConversationSnapshot, communication_id: str) -> CommunicationSnapshot | None:
+    return next((c for p in snapshot.participants for c in p.communications if c.id == communication_id), None)
 
 
 def _disconnect_body(request: DisconnectInput) -> MediaParticipantRequest:

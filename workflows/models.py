@@ -91,7 +91,8 @@ class TerminateResult(BaseModel):
     conversation_id: str
     outcome: Outcome
     participants: list[ParticipantOutcome] = Field(default_factory=list)
-    goodbye: Literal["sent", "already_sent", "no_agent"] | None = None
+    #: sent; already_sent (a retry found it delivered); agent_left; no_agent (bot-only: nobody to send it).
+    goodbye: Literal["sent", "already_sent", "agent_left", "no_agent"] | None = None
     #: When a read of Genesys confirmed the end (``endTime`` set, nobody connected or in wrap-up).
     verified_at: datetime | None = None
     transcript_recordings_scheduled: int | None = None

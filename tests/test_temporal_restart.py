@@ -1,0 +1,69 @@
+"""The Temporal server itself stops mid-batch and starts again: every termination completes."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from closer.temporal import start_termination
+from workflows import TerminateConversation, TerminateRequest, workflow_id
+
+from .conftest import TEMPORAL_CLI, new_id, seed
+from .worker_process import WorkerProcess
+
+BATCH = 20
+PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participants/{participantId}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _start_server(port: int, database: Path) -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(TEMPORAL_CLI),
+        data_converter=pydantic_data_converter,
+        port=port,
+        dev_server_database_filename=str(database),
+        dev_server_log_level="error",
+    )
+
+
+async def test_batch_survives_a_temporal_restart(tmp_path: Path, emulator) -> None:
+    port, database = _free_port(), tmp_path / "temporal.db"
+    server = await _start_server(port, database)
+    worker = WorkerProcess(f"127.0.0.1:{port}", f"restart-{new_id()}", emulator.url)
+    conversation_ids = [seed(emulator, "agent")["conversationId"] for _ in range(BATCH)]
+    before = len(emulator.admin.requests())
+    try:
+        worker.start()
+        for cid in conversation_ids:
+            await start_termination(
+                server.client, TerminateRequest(conversation_id=cid, goodbye="Bye!"), task_queue=worker.env["CLOSER_TASK_QUEUE"]
+            )
+        # Stop Temporal once the batch is under way: some disconnects sent, most not finished.
+        while sum(r["route"] == PARTICIPANT_PATCH for r in emulator.admin.requests()[before:]) < 5:
+            await asyncio.sleep(0.05)
+        await server.shutdown()
+        await asyncio.sleep(2)
+        server = await _start_server(port, database)
+
+        results = await asyncio.wait_for(
+            asyncio.gather(
+                *(server.client.get_workflow_handle_for(TerminateConversation.run, workflow_id(cid)).result() for cid in conversation_ids)
+            ),
+            timeout=240,
+        )
+    finally:
+        worker.stop()
+        await server.shutdown()
+
+    assert [r.outcome for r in results] == ["closed"] * BATCH
+    for cid in conversation_ids:
+        assert len(emulator.admin.conversation(cid)["sent_messages"]) == 1

@@ -1,0 +1,65 @@
+"""A closer worker as a real subprocess (`python worker.py`), for crash tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+
+REPO = Path(__file__).resolve().parent.parent
+READY_LINE = "closer worker polling"
+
+
+class WorkerProcess:
+    def __init__(self, temporal_address: str, task_queue: str, emulator_url: str, **extra_env: str) -> None:
+        self.env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": temporal_address,
+            "CLOSER_TASK_QUEUE": task_queue,
+            "GENESYSCLOUD_OAUTHCLIENT_ID": EMULATOR_CLIENT_ID,
+            "GENESYSCLOUD_OAUTHCLIENT_SECRET": EMULATOR_CLIENT_SECRET,
+            "CLOSER_GENESYS_API_URL": emulator_url,
+            "CLOSER_GENESYS_LOGIN_URL": emulator_url,
+            **extra_env,
+        }
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="closer-worker-", suffix=".log", delete=False)
+        self.starts = 0
+
+    def start(self, timeout: float = 20.0) -> None:
+        self.log.seek(0)
+        self.log.truncate()
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "worker.py")], cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        self.starts += 1
+        deadline = time.monotonic() + timeout
+        while READY_LINE not in Path(self.log.name).read_text():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited {self.process.returncode}:\n{Path(self.log.name).read_text()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"worker not ready in {timeout}s:\n{Path(self.log.name).read_text()}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no graceful shutdown, exactly like a crashed host."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text()
