@@ -1,0 +1,255 @@
+"""The ``closer`` command line: terminate a conversation, run a worker, the emulator or the demo.
+
+Every problem a user can fix (a malformed id, an unknown profile, no Temporal server) is found
+before anything starts and reported as one line on stderr, exit status 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import NoReturn
+
+import click
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.service import RPCError
+
+from workflows import TerminateConversation, TerminateRequest, TerminateResult, workflow_id
+from workflows.models import ParticipantOutcome, StepRecord
+from workflows.policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
+
+from .settings import Settings, SettingsError, TemporalSettings
+from .temporal import connect, start_termination
+
+#: Exit status for a request that cannot start (what to fix is on stderr).
+EXIT_USAGE = 2
+#: Exit status for a termination that ran and failed.
+EXIT_FAILED = 1
+#: How long to try reaching Temporal before saying it is not there.
+CONNECT_TIMEOUT_SECONDS = 5.0
+#: How often ``--wait`` asks the workflow how far it got.
+PROGRESS_POLL_SECONDS = 0.3
+#: A progress query unanswered this long means no worker has picked the workflow up yet.
+QUERY_TIMEOUT = timedelta(seconds=2)
+
+
+class CannotStart(click.ClickException):
+    """Nothing started: one line saying what to fix, exit status 2."""
+
+    exit_code = EXIT_USAGE
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """End Genesys Cloud Web Messaging conversations durably, as Temporal workflows."""
+
+
+def main() -> NoReturn:
+    """The ``closer`` command: run it, then leave without interpreter finalization.
+
+    The Temporal SDK's Rust threads can call into Python while the interpreter finalizes and abort
+    a process that has finished its work (temporalio/sdk-python#300). Every command has closed
+    what it opened by the time it returns, so skipping finalization loses nothing.
+    """
+    try:
+        cli.main(prog_name="closer")
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+@cli.command()
+@click.argument("conversation_id")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the steps and print the result, or print the workflow id and return.")
+@click.option("--goodbye", metavar="TEXT", help="A last message to the customer, sent once on the agent's communication (at most 2000 characters).")
+@click.option("--wrapup-code", metavar="ID", help="Wrap-up code id for agents who must wrap up; without it wrap-up is skipped where allowed.")
+@click.option("--delete-transcript", is_flag=True, help="Schedule deletion of the conversation's messaging recordings once it has ended.")
+@click.option("--profile", default="default", show_default=True, help="Genesys credentials profile (see the README: configuration).")
+@click.option("--reason", metavar="TEXT", help="Why, for operators: shown in the Temporal UI, never sent to Genesys.")
+@click.option("--verify-timeout", type=float, default=DEFAULT_VERIFY_TIMEOUT_SECONDS, show_default=True, metavar="SECONDS", help="How long to wait for Genesys to confirm the end before the teardown fallback.")
+@click.option("--no-teardown", is_flag=True, help="Never use the last-resort full teardown; fail instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the result (or the workflow id) as JSON, for scripts.")
+def terminate(
+    conversation_id: str,
+    wait: bool,
+    goodbye: str | None,
+    wrapup_code: str | None,
+    delete_transcript: bool,
+    profile: str,
+    reason: str | None,
+    verify_timeout: float,
+    no_teardown: bool,
+    as_json: bool,
+) -> None:
+    """End a conversation, or join its termination already under way."""
+    request = TerminateRequest(
+        conversation_id=conversation_id,
+        profile=profile,
+        reason=reason,
+        goodbye=goodbye,
+        wrapup_code=wrapup_code,
+        verify_timeout_seconds=verify_timeout,
+        allow_teardown=not no_teardown,
+        delete_transcript=delete_transcript,
+    )
+    problems = request.problems()
+    if problems:
+        raise CannotStart("; ".join(problems))
+    settings = _settings()
+    _check_profile(settings, profile)
+    try:
+        result = asyncio.run(_terminate(settings.temporal, request, wait=wait, as_json=as_json))
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: a termination already started goes on (workflow {workflow_id(conversation_id)})", err=True)
+        sys.exit(130)
+    if result is not None and result.outcome == "failed":
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+def worker() -> None:
+    """Run a worker (same as: python worker.py).
+
+    Configured by the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CLOSER_TASK_QUEUE and the
+    GENESYSCLOUD_* credentials (see the README).
+    """
+    from worker import main as run_worker  # the worker's own entry point, imported only when run
+
+    sys.exit(run_worker())
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8787, show_default=True, type=int)
+def emulator(host: str, port: int) -> None:
+    """Run the local Genesys Cloud emulator in the foreground.
+
+    Its OAuth client: emulator-client / emulator-secret.
+    """
+    from emulator.__main__ import serve  # imported only here: the other commands never need it
+
+    serve(host, port)
+
+
+@cli.command()
+@click.argument("conversation_ids", nargs=-1, metavar="[CONVERSATION_ID]...")
+@click.option("--keep-open", is_flag=True, help="Keep the embedded Temporal UI and emulator up until Ctrl-C.")
+def demo(conversation_ids: tuple[str, ...], keep_open: bool) -> None:
+    """Terminate a varied set of conversations, one line each.
+
+    By default on an embedded Temporal dev server (with UI) and the emulator.
+
+    With TEMPORAL_ADDRESS set it uses that cluster; with GENESYSCLOUD_* credentials it uses the real
+    org, and then terminates only the CONVERSATION_IDs given.
+    """
+    from .demo import run_demo  # pulls in the emulator and the worker: only when asked for
+
+    sys.exit(asyncio.run(run_demo(list(conversation_ids), keep_open=keep_open)))
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise CannotStart(str(error)) from None
+
+
+def _check_profile(settings: Settings, name: str) -> None:
+    if name in settings.profiles:
+        return
+    prefix = "GENESYSCLOUD_" if name == "default" else f"CLOSER_PROFILE_{name.upper()}_"
+    configured = ", ".join(sorted(settings.profiles)) or "none"
+    raise CannotStart(
+        f"unknown Genesys credentials profile {name!r} (configured: {configured}): define it with "
+        f"{prefix}OAUTHCLIENT_ID, {prefix}OAUTHCLIENT_SECRET and {prefix}REGION"
+    )
+
+
+async def reach_temporal(settings: TemporalSettings) -> Client:
+    try:
+        return await asyncio.wait_for(connect(settings), CONNECT_TIMEOUT_SECONDS)
+    except (RuntimeError, TimeoutError, OSError):
+        raise CannotStart(
+            f"cannot reach Temporal at {settings.address}: start a server or set TEMPORAL_ADDRESS "
+            "(and TEMPORAL_NAMESPACE) to a running one"
+        ) from None
+
+
+async def _terminate(settings: TemporalSettings, request: TerminateRequest, *, wait: bool, as_json: bool) -> TerminateResult | None:
+    client = await reach_temporal(settings)
+    try:
+        handle = await start_termination(client, request, task_queue=settings.task_queue)
+    except RPCError as error:
+        raise CannotStart(f"Temporal refused to start the termination: {error.message} (namespace {settings.namespace!r})") from None
+    if not wait:
+        click.echo(json.dumps({"workflow_id": handle.id}) if as_json else handle.id)
+        return None
+    if not as_json:
+        click.echo(f"{handle.id} on task queue {settings.task_queue}")
+    try:
+        result = await _follow(handle, settings.task_queue, show_steps=not as_json)
+    except WorkflowFailureError as failure:
+        raise click.ClickException(f"the termination workflow failed: {_root_message(failure)}") from None
+    click.echo(result.model_dump_json(indent=2) if as_json else _describe_result(result))
+    return result
+
+
+async def _follow(handle: WorkflowHandle[TerminateConversation, TerminateResult], task_queue: str, *, show_steps: bool) -> TerminateResult:
+    """Wait for the result, printing each step as the workflow records it."""
+    result = asyncio.ensure_future(handle.result())
+    shown = 0
+    warned = False
+    while not result.done():
+        try:
+            progress = await handle.query(TerminateConversation.progress, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError:
+            if show_steps and not warned:
+                click.echo(f"waiting for a worker on task queue {task_queue} (start one with: closer worker)", err=True)
+                warned = True
+        else:
+            if show_steps:
+                _print_steps(progress.steps[shown:])
+            shown = len(progress.steps)
+        await asyncio.wait({result}, timeout=PROGRESS_POLL_SECONDS)
+    final = result.result()
+    if show_steps:
+        _print_steps(final.steps[shown:])
+    return final
+
+
+def _print_steps(steps: Iterable[StepRecord]) -> None:
+    for step in steps:
+        calls = f"{step.calls} call{'' if step.calls == 1 else 's'}"
+        click.echo(f"  {step.name:<22} {calls:>8}  {step.detail}")
+
+
+def _describe_result(result: TerminateResult) -> str:
+    rows = [("outcome", result.outcome)]
+    rows += [("participants" if i == 0 else "", _describe_participant(p)) for i, p in enumerate(result.participants)]
+    if result.goodbye:
+        rows.append(("goodbye", result.goodbye))
+    if result.transcript_recordings_scheduled is not None:
+        rows.append(("transcript", f"{result.transcript_recordings_scheduled} recording(s) scheduled for deletion"))
+    rows.append(("verified at", result.verified_at.isoformat() if result.verified_at else "not verified"))
+    rows.append(("api calls", str(result.api_calls)))
+    if result.error:
+        rows.append(("error", result.error))
+    return "\n".join(f"{label:<13}{value}" for label, value in rows)
+
+
+def _describe_participant(participant: ParticipantOutcome) -> str:
+    wrapup = "" if participant.wrapup == "none" else f", wrap-up {participant.wrapup}"
+    return f"{participant.purpose or '?':<9}{participant.action}{wrapup}  ({participant.participant_id})"
+
+
+def _root_message(error: BaseException) -> str:
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return str(error)
