@@ -56,7 +56,7 @@ class OAuthClient:
 @dataclass(frozen=True)
 class AccessToken:
     client: OAuthClient
-    expires_at: float
+    issued_at: float
 
 
 class Auth:
@@ -87,9 +87,9 @@ class Auth:
             raise GenesysError(401, "bad.credentials", "Invalid login credentials.")
         return client
 
-    def issue_token(self, client: OAuthClient, ttl_s: float) -> str:
+    def issue_token(self, client: OAuthClient) -> str:
         token = secrets.token_urlsafe(32)
-        self._tokens[token] = AccessToken(client, clock.now() + ttl_s)
+        self._tokens[token] = AccessToken(client, clock.now())
         return token
 
     def client_id_of(self, authorization: str | None) -> str | None:
@@ -98,8 +98,11 @@ class Auth:
         issued = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
         return issued.client.client_id if issued else None
 
-    def client_from_bearer(self, authorization: str | None) -> tuple[str, OAuthClient]:
-        """The token and its client from `Authorization: Bearer <token>`; 401 otherwise."""
+    def client_from_bearer(self, authorization: str | None, ttl_s: float) -> tuple[str, OAuthClient]:
+        """The token and its client from `Authorization: Bearer <token>`; 401 otherwise.
+
+        A token lives `ttl_s` (the current setting) from its issue: lowering the setting expires
+        tokens already out, earlier than the `expires_in` they were issued with."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise GenesysError(
@@ -109,6 +112,6 @@ class Auth:
             )
         token = token.strip()
         issued = self._tokens.get(token)
-        if issued is None or issued.expires_at <= clock.now():
+        if issued is None or issued.issued_at + ttl_s <= clock.now():
             raise GenesysError(401, "bad.credentials", "Invalid login credentials.")
         return token, issued.client

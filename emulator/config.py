@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 class EmulatorConfig(BaseModel):
     """Changeable at run time with `PUT /emulator/config` (a partial update).
 
-    A change applies to what happens next: a disconnect already scheduled keeps its time, a token
-    already issued keeps its lifetime.
+    A change applies to what happens next (a disconnect already scheduled keeps its time), except
+    `token_ttl_s`, which every token is checked against.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -19,7 +19,8 @@ class EmulatorConfig(BaseModel):
     end_delay_s: float = Field(0.3, ge=0)
     """How long after the last communication disconnects the conversation gets its `endTime`."""
     token_ttl_s: float = Field(86400, gt=0)
-    """Lifetime of an access token (`expires_in`). Set it low to make tokens expire early."""
+    """Lifetime of an access token from its issue (`expires_in`). Lowering it expires the tokens
+    already out, before their advertised `expires_in`: they then answer 401 `bad.credentials`."""
     rate_limit_per_minute: int | None = Field(300, ge=1)
     """Requests per token in a sliding 60 s window (Genesys' default is 300); None turns it off."""
     wrapup_timeout_s: float | None = Field(None, ge=0)

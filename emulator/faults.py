@@ -125,7 +125,7 @@ class Hold:
     matched: int = 0
     engaged: int = 0
     released: bool = False
-    _release: asyncio.Event = field(default_factory=asyncio.Event)
+    _release: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def status(self) -> dict[str, object]:
         return {"id": self.id, "engaged": self.engaged, "matched": self.matched, "released": self.released}

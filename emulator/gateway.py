@@ -114,7 +114,8 @@ async def _answer(call: Call, route: GenesysRoute | None) -> Response:
     if route is None:
         raise GenesysError(404, "not.found", f"No operation {call.request.method} {call.request.url.path}.")
     if route.permissions is not None:
-        token, client = emulator.auth.client_from_bearer(call.request.headers.get("authorization"))
+        authorization = call.request.headers.get("authorization")
+        token, client = emulator.auth.client_from_bearer(authorization, emulator.config.token_ttl_s)
         emulator.rate_limiter.admit(token, clock.now(), emulator.config.rate_limit_per_minute)
         client.require_any(route.permissions)
     return await route.handler(call)

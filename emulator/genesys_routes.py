@@ -32,9 +32,9 @@ async def oauth_token(call: Call) -> Response:
     call.client_id = client.client_id
     if grant_type != "client_credentials":
         raise bad_request(f"Unsupported grant_type {grant_type!r}: use client_credentials.")
-    ttl_s = call.emulator.config.token_ttl_s
-    token = call.emulator.auth.issue_token(client, ttl_s)
-    return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": math.ceil(ttl_s)})
+    token = call.emulator.auth.issue_token(client)
+    expires_in = math.ceil(call.emulator.config.token_ttl_s)
+    return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": expires_in})
 
 
 async def get_conversation(call: Call) -> Response:

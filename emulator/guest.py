@@ -115,7 +115,8 @@ def _answer(emulator: Emulator, session: GuestSession, deployment_id: str | None
     if action == "configureSession":
         return _configure(emulator, session, deployment_id, request)
     if action == "echo":
-        message = request.get("message") or {}
+        message = request.get("message")
+        message = message if isinstance(message, dict) else {}
         return _structured({"type": "Text", "text": "ping", **message, "direction": "Inbound", "id": str(uuid.uuid4())})
     if session.conversation_id is None:
         return _error(400, "Configure the session first (action configureSession).")
@@ -156,8 +157,8 @@ def _on_message(emulator: Emulator, session: GuestSession, request: dict[str, ob
     inbound = ChatMessage(str(uuid.uuid4()), "inbound", text, clock.now())
     if customer is not None and customer.connected:
         customer.communication.messages.append(inbound)
-    # After the end (setting "Send" or none) a real guest message starts a new conversation;
-    # that is not modelled: the message is echoed and kept nowhere.
+    # Once the customer has left, a real guest message starts a new conversation; that is not
+    # modelled: the message is echoed and kept nowhere.
     body = {"type": "Text", "text": text, "direction": "Inbound", "id": inbound.id}
     return _structured({**body, "channel": {"time": clock.iso(inbound.at)}})
 
@@ -169,10 +170,12 @@ async def _write(websocket: WebSocket, session: GuestSession, emulator: Emulator
             payload = await asyncio.wait_for(session.outbox.get(), TICK_S)
         except asyncio.TimeoutError:
             payload = None
-        if payload is None and _conversation_ended(emulator, session):
-            payload = _disconnect_event()
-            session.disconnect_sent = True
-            emulator.guests.disconnect_events_sent[session.conversation_id or ""] += 1
+        if payload is None:
+            ended = _newly_ended_conversation(emulator, session)
+            if ended is not None:
+                payload = _disconnect_event()
+                session.disconnect_sent = True
+                emulator.guests.disconnect_events_sent[ended] += 1
         if payload is not None:
             try:
                 await websocket.send_text(json.dumps(payload))
@@ -180,10 +183,11 @@ async def _write(websocket: WebSocket, session: GuestSession, emulator: Emulator
                 return
 
 
-def _conversation_ended(emulator: Emulator, session: GuestSession) -> bool:
-    """Whether this guest is due its Presence Disconnect event."""
+def _newly_ended_conversation(emulator: Emulator, session: GuestSession) -> str | None:
+    """The id of this guest's conversation if it ended and the guest is due its Disconnect event."""
     if session.conversation_id is None or session.disconnect_sent:
-        return False
+        return None
     conversation = emulator.conversation(session.conversation_id)
-    return conversation.ended_at is not None and conversation.guest_disconnect is not None
-
+    if conversation.ended_at is None or conversation.guest_disconnect is None:
+        return None
+    return conversation.id

@@ -245,14 +245,6 @@ class Conversation:
             if participant.in_after_call_work:
                 participant.apply_wrapup(dict(SYSTEM_WRAPUP), now, by_system=True)
 
-    def _check_not_in_flight(self, participant: Participant) -> None:
-        if participant.pending is not None:
-            raise GenesysError(
-                409,
-                "conflict",
-                f"Participant {participant.id} has a change in progress; retry once it completes.",
-            )
-
     def send_agent_message(self, communication_id: str, text: str, now: float) -> ChatMessage:
         participant, communication = self.communication(communication_id)
         if participant.purpose != "agent":
@@ -265,6 +257,14 @@ class Conversation:
         message = ChatMessage(str(uuid.uuid4()), "outbound", text, now)
         communication.messages.append(message)
         return message
+
+    def _check_not_in_flight(self, participant: Participant) -> None:
+        if participant.pending is not None:
+            raise GenesysError(
+                409,
+                "conflict",
+                f"Participant {participant.id} has a change in progress; retry once it completes.",
+            )
 
     def _schedule_everyone(self, at: float, disconnect_type: str) -> None:
         for participant in self.participants:

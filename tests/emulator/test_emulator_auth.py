@@ -55,11 +55,11 @@ def test_missing_or_unknown_bearer_token_is_401(emu: EmulatorServer) -> None:
 
 def test_an_expired_token_is_401_bad_credentials(emu: EmulatorServer) -> None:
     cid = emu.admin.seed("agent")["conversationId"]
-    emu.admin.config(token_ttl_s=0.2)
-    with GenesysApi(emu.url) as api:
+    with GenesysApi(emu.url) as api:  # issued for the default 24 h
         assert api.http.get(f"/api/v2/conversations/{cid}").status_code == 200
 
-        time.sleep(0.3)
+        emu.admin.config(token_ttl_s=0.2)  # the token now dies early, long before its expires_in
+        time.sleep(0.25)
 
         assert_error_body(api.http.get(f"/api/v2/conversations/{cid}"), 401, "bad.credentials")
     with GenesysApi(emu.url) as fresh:
