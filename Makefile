@@ -22,7 +22,11 @@ demo: $(STAMP)
 
 ## The whole suite, against a real Temporal dev server and the emulator over loopback.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not chaos"
+
+## 100 terminations while the worker is SIGKILLed at random, with 5xx, 409s and a rate limit (~3 min).
+chaos: $(STAMP)
+	$(BIN)/python -m pytest -q -s -m chaos
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
@@ -30,4 +34,4 @@ clean:
 ## Re-record the workflow histories the replay tests check (after an intended workflow change).
 histories: $(STAMP)
 	rm -f tests/histories/*.json
-	CLOSER_RECORD_HISTORIES=1 $(BIN)/python -m pytest -q tests/test_replay.py -k record
+	CLOSER_RECORD_HISTORIES=1 $(BIN)/python -m pytest -q tests/test_replay.py -k test_record_history

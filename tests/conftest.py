@@ -27,6 +27,7 @@ TEMPORAL_CLI = Path(sysconfig.get_path("scripts")) / "temporal"
 TASK_QUEUE = "closer-tests"
 EMULATOR_CLIENT_ID = "emulator-client"
 EMULATOR_CLIENT_SECRET = "emulator-secret"
+READ_ONLY_CLIENT_ID = "read-only-client"
 # Quick but still asynchronous: a disconnect lands after its 202, endTime after that.
 TEST_EMULATOR_CONFIG = EmulatorConfig(disconnect_delay_s=0.2, end_delay_s=0.3)
 
@@ -88,7 +89,15 @@ def emulator(session_emulator: EmulatorServer) -> Iterator[EmulatorServer]:
 @pytest.fixture(scope="session")
 async def client_pool(session_emulator: EmulatorServer) -> AsyncIterator[ClientPool]:
     """The in-process worker's Genesys clients: profile `default` is the emulator."""
-    clients = ClientPool({"default": emulator_profile(session_emulator.url)})
+    clients = ClientPool(
+        {
+            "default": emulator_profile(session_emulator.url),
+            # An OAuth client whose role can only read conversations (tests register it).
+            "read-only": emulator_profile(session_emulator.url, name="read-only").model_copy(
+                update={"client_id": READ_ONLY_CLIENT_ID}
+            ),
+        }
+    )
     yield clients
     await clients.aclose()
 
