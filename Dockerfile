@@ -18,6 +18,5 @@ RUN pip install . \
     && useradd --create-home --uid 10001 closer
 
 USER closer
-# SIGTERM (docker stop) lets running steps finish for up to 15 s; give it that long.
-STOPSIGNAL SIGTERM
+# On SIGTERM (docker stop) running steps get 15 s to finish: stop with a longer grace period.
 CMD ["python", "worker.py"]
