@@ -16,7 +16,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows import TerminateConversation, TerminateRequest, workflow_id
+from workflows import TerminateConversation, workflow_id
 
 from .conftest import Terminate, new_id, seed
 
