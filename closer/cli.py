@@ -22,7 +22,7 @@ from workflows import TerminateConversation, TerminateRequest, TerminateResult, 
 from workflows.models import ParticipantOutcome, StepRecord
 from workflows.policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
 
-from .settings import Settings, SettingsError, TemporalSettings
+from .settings import TemporalSettings, profile_names_from_env, profile_variables
 from .temporal import connect, start_termination
 
 #: Exit status for a request that cannot start (what to fix is on stderr).
@@ -102,10 +102,10 @@ def terminate(
     problems = request.problems()
     if problems:
         raise CannotStart("; ".join(problems))
-    settings = _settings()
-    _check_profile(settings, profile)
+    _check_profile(profile)
+    temporal = TemporalSettings.from_env()
     try:
-        result = asyncio.run(_terminate(settings.temporal, request, wait=wait, as_json=as_json))
+        result = asyncio.run(_terminate(temporal, request, wait=wait, as_json=as_json))
     except KeyboardInterrupt:
         click.echo(f"interrupted: a termination already started goes on (workflow {workflow_id(conversation_id)})", err=True)
         sys.exit(130)
@@ -154,27 +154,20 @@ def demo(conversation_ids: tuple[str, ...], keep_open: bool) -> None:
     sys.exit(asyncio.run(run_demo(list(conversation_ids), keep_open=keep_open)))
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        raise CannotStart(str(error)) from None
-
-
-def _check_profile(settings: Settings, name: str) -> None:
-    if name in settings.profiles:
+def _check_profile(name: str) -> None:
+    # Names only: the CLI needs the profiles' client ids, not their secrets (the worker has those).
+    configured = profile_names_from_env(os.environ)
+    if name in configured:
         return
-    prefix = "GENESYSCLOUD_" if name == "default" else f"CLOSER_PROFILE_{name.upper()}_"
-    configured = ", ".join(sorted(settings.profiles)) or "none"
     raise CannotStart(
-        f"unknown Genesys credentials profile {name!r} (configured: {configured}): define it with "
-        f"{prefix}OAUTHCLIENT_ID, {prefix}OAUTHCLIENT_SECRET and {prefix}REGION"
+        f"unknown Genesys credentials profile {name!r} (configured here: {', '.join(configured) or 'none'}): "
+        f"define it with {profile_variables(name)}, as for the worker"
     )
 
 
 async def reach_temporal(settings: TemporalSettings) -> Client:
     try:
-        return await asyncio.wait_for(connect(settings), CONNECT_TIMEOUT_SECONDS)
+        return await connect(settings, timeout=CONNECT_TIMEOUT_SECONDS)
     except (RuntimeError, TimeoutError, OSError):
         raise CannotStart(
             f"cannot reach Temporal at {settings.address}: start a server or set TEMPORAL_ADDRESS "

@@ -59,19 +59,33 @@ class Settings:
         return cls(temporal=TemporalSettings.from_env(env), profiles=profiles_from_env(env))
 
 
-def profiles_from_env(environ: Mapping[str, str]) -> dict[str, Profile]:
-    """Every Genesys credentials profile the environment configures (possibly none)."""
+def _profile_prefixes(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Each profile whose client id is set: its variables' prefixes (credentials, closer's own)."""
     prefixes = {"default": ("GENESYSCLOUD_", "CLOSER_GENESYS_")}
     for key in environ:
         match = _NAMED.match(key)
         if match:
             prefix = f"CLOSER_PROFILE_{match.group(1)}_"
             prefixes[match.group(1).lower()] = (prefix, prefix)
+    return {name: p for name, p in prefixes.items() if environ.get(f"{p[0]}OAUTHCLIENT_ID")}
+
+
+def profile_names_from_env(environ: Mapping[str, str]) -> list[str]:
+    """The configured profiles' names: needs only the (non-secret) client ids, as the CLI has."""
+    return sorted(_profile_prefixes(environ))
+
+
+def profile_variables(name: str) -> str:
+    """The variables that define profile ``name``, for messages that say what to set."""
+    prefix = "GENESYSCLOUD_" if name == "default" else f"CLOSER_PROFILE_{name.upper()}_"
+    return f"{prefix}OAUTHCLIENT_ID, {prefix}OAUTHCLIENT_SECRET and {prefix}REGION"
+
+
+def profiles_from_env(environ: Mapping[str, str]) -> dict[str, Profile]:
+    """Every Genesys credentials profile the environment configures (possibly none)."""
     profiles = {}
-    for name, (genesys_prefix, closer_prefix) in prefixes.items():
-        client_id = environ.get(f"{genesys_prefix}OAUTHCLIENT_ID")
-        if not client_id:
-            continue
+    for name, (genesys_prefix, closer_prefix) in _profile_prefixes(environ).items():
+        client_id = environ[f"{genesys_prefix}OAUTHCLIENT_ID"]
         secret_var = f"{genesys_prefix}OAUTHCLIENT_SECRET"
         if not environ.get(secret_var):
             raise SettingsError(f"profile {name!r}: {genesys_prefix}OAUTHCLIENT_ID is set but {secret_var} is not")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -16,9 +18,13 @@ class InvalidRequest(ValueError):
     """A termination request that would fail; the message lists what to fix."""
 
 
-async def connect(settings: TemporalSettings) -> Client:
-    """A Temporal client that speaks the workflows' pydantic models."""
-    return await Client.connect(settings.address, namespace=settings.namespace, data_converter=pydantic_data_converter)
+async def connect(settings: TemporalSettings, *, timeout: float | None = None) -> Client:
+    """A Temporal client that speaks the workflows' pydantic models.
+
+    With ``timeout``, give up (TimeoutError) rather than keep retrying an address nobody answers.
+    """
+    connecting = Client.connect(settings.address, namespace=settings.namespace, data_converter=pydantic_data_converter)
+    return await asyncio.wait_for(connecting, timeout)
 
 
 async def start_termination(

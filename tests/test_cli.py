@@ -90,7 +90,7 @@ async def test_unknown_profile_names_the_variables_that_define_it(cli_env: dict[
 
     run = await closer(cli_env, "terminate", cid, "--profile", "eu")
 
-    assert_one_line(run, "'eu'", "configured: default", "CLOSER_PROFILE_EU_OAUTHCLIENT_ID")
+    assert_one_line(run, "'eu'", "configured here: default", "CLOSER_PROFILE_EU_OAUTHCLIENT_ID")
     await assert_not_started(temporal_client, cid)
 
 
@@ -100,7 +100,7 @@ async def test_no_credentials_at_all(cli_env: dict[str, str], temporal_client: C
 
     run = await closer(env, "terminate", cid)
 
-    assert_one_line(run, "configured: none", "GENESYSCLOUD_OAUTHCLIENT_ID")
+    assert_one_line(run, "configured here: none", "GENESYSCLOUD_OAUTHCLIENT_ID")
     await assert_not_started(temporal_client, cid)
 
 
@@ -184,3 +184,12 @@ async def test_demo_on_a_real_org_needs_conversation_ids(cli_env: dict[str, str]
     run = await closer(cli_env, "demo")
 
     assert_one_line(run, "closer demo ID")
+
+
+async def test_the_cli_needs_client_ids_but_not_secrets(cli_env: dict[str, str], temporal_client: Client) -> None:
+    """The secret belongs to the worker; the CLI only checks the profile's name."""
+    env = {k: v for k, v in cli_env.items() if k != "GENESYSCLOUD_OAUTHCLIENT_SECRET"}
+
+    run = await closer(env, "terminate", new_id(), "--no-wait")
+
+    assert run.code == 0, run

@@ -61,7 +61,8 @@ class TerminateConversation:
         self._steps: list[StepRecord] = []
         self._current: str | None = None
         self._participants: dict[str, ParticipantOutcome] = {}
-        self._result: TerminateResult | None = None
+        self._result: TerminateResult | None = None  # filled in as the run goes
+        self._finished: TerminateResult | None = None  # what the progress query shows once done
         self._conversation_id = ""
         self._calls = 0  # every step's Genesys calls
         self._unrecorded_calls = 0  # calls not yet attributed to a StepRecord
@@ -72,7 +73,7 @@ class TerminateConversation:
             conversation_id=self._conversation_id,
             current_step=self._current,
             steps=list(self._steps),
-            result=self._result,
+            result=self._finished,
         )
 
     @workflow.run
@@ -95,6 +96,7 @@ class TerminateConversation:
         self._result.steps = list(self._steps)
         self._result.api_calls = self._calls
         self._current = None
+        self._finished = self._result
         return self._result
 
     async def _terminate(self) -> Outcome:
@@ -118,12 +120,12 @@ class TerminateConversation:
         for participant in _disconnect_order(snapshot):
             await self._disconnect(participant)
 
-        outcome = await self._verify(snapshot, timeout=timedelta(seconds=self._request.verify_timeout_seconds))
+        outcome = await self._verify(timeout=timedelta(seconds=self._request.verify_timeout_seconds))
         if outcome is None:
             if not self._request.allow_teardown:
                 raise TerminationFailed(
-                    f"Genesys did not confirm the end within {self._request.verify_timeout_seconds:g}s and "
-                    "teardown is not allowed: allow teardown, give a wrap-up code, or raise the verify timeout"
+                    f"Genesys did not confirm the end ({self._steps[-1].detail}) and teardown is not allowed: "
+                    "give a wrap-up code, allow teardown, or raise the verify timeout"
                 )
             await self._step(TerminationActivities.teardown, self._ref)
             self._record("teardown", "full teardown requested (Genesys applies a system wrap-up)")
@@ -132,7 +134,7 @@ class TerminateConversation:
                     participant.id,
                     ParticipantOutcome(participant_id=participant.id, purpose=participant.purpose, action="torn_down"),
                 )
-            outcome = await self._verify(snapshot, timeout=TEARDOWN_VERIFY_TIMEOUT, after_teardown=True)
+            outcome = await self._verify(timeout=TEARDOWN_VERIFY_TIMEOUT, after_teardown=True)
             if outcome is None:
                 raise TerminationFailed(f"Genesys did not confirm the end within {TEARDOWN_VERIFY_TIMEOUT.seconds}s of the teardown")
         await self._delete_transcript()
@@ -177,9 +179,7 @@ class TerminateConversation:
         )
         self._record("disconnect participant", f"{participant.purpose}: {result.action}, wrap-up {result.wrapup}")
 
-    async def _verify(
-        self, initial: ConversationSnapshot, *, timeout: timedelta, after_teardown: bool = False
-    ) -> Outcome | None:
+    async def _verify(self, *, timeout: timedelta, after_teardown: bool = False) -> Outcome | None:
         """Poll until Genesys confirms the end; close what is left once. None when time runs out."""
         assert self._result is not None
         deadline = workflow.now() + timeout
@@ -219,7 +219,7 @@ class TerminateConversation:
                 )
                 continue
             if workflow.now() >= deadline:
-                self._record("verify", f"not ended after {reads} reads: {_describe(snapshot)}")
+                self._record("verify", f"not ended after {timeout.total_seconds():g}s: {_describe(snapshot)}")
                 return None
             poll = min(poll * 2, VERIFY_MAX_POLL)
 
