@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 from .clock import format_iso, parse_iso
 from .errors import bad_request
@@ -132,3 +133,8 @@ def _object(body: object, model: str, declared: frozenset[str]) -> dict[str, obj
     if unknown:
         raise bad_request(f"Unrecognized field(s) for {model}: {', '.join(unknown)}.")
     return body
+
+
+def form_grant_type(raw: bytes) -> str | None:
+    """The `grant_type` of a form-encoded token request."""
+    return parse_qs(raw.decode(errors="replace")).get("grant_type", [None])[0]

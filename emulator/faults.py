@@ -32,6 +32,8 @@ class FaultRule(BaseModel):
     """Fire on the next `count` matching requests only (None: no limit)."""
     rate: float | None = Field(None, ge=0, le=1)
     """Fire with this probability (seeded by config `seed`); None: always."""
+    conversation_id: str | None = None
+    """Only requests about this conversation (so concurrent work elsewhere is left alone)."""
     latency_s: float = Field(0, ge=0)
     retry_after: int | None = Field(None, ge=1)
     """`Retry-After` seconds on the error; a 429 gets 1 when unset."""
@@ -42,9 +44,11 @@ class FaultRule(BaseModel):
             raise ValueError("a fault needs a status, a latency_s, or both")
         return self
 
-    def matches(self, method: str, route: str | None) -> bool:
-        return (self.method is None or self.method.upper() == method) and (
-            self.route is None or self.route == route
+    def matches(self, method: str, route: str | None, conversation_id: str | None) -> bool:
+        return (
+            (self.method is None or self.method.upper() == method)
+            and (self.route is None or self.route == route)
+            and (self.conversation_id is None or self.conversation_id == conversation_id)
         )
 
     def error(self) -> GenesysError | None:
@@ -85,11 +89,11 @@ class Faults:
             for fault_id, active in self._rules.items()
         ]
 
-    def pick(self, method: str, route: str | None) -> FaultRule | None:
+    def pick(self, method: str, route: str | None, conversation_id: str | None = None) -> FaultRule | None:
         """The first matching rule that fires for this request (spending one of its `count`)."""
         for fault_id, active in list(self._rules.items()):
             rule = active.rule
-            if not rule.matches(method, route):
+            if not rule.matches(method, route, conversation_id):
                 continue
             if rule.rate is not None and self._random.random() >= rule.rate:
                 continue

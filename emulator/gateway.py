@@ -33,7 +33,7 @@ class Call:
     raw_body: bytes
     client_id: str | None = None
     log_body: object = None
-    """What the request log shows as the body; the token endpoint sets a credential-free one."""
+    """What the request log shows as the body (for the token endpoint, only its grant_type)."""
 
     def json(self) -> object:
         """The parsed JSON body; 400 `bad.request` if it is not JSON."""
@@ -76,8 +76,11 @@ def dispatcher(routes: list[GenesysRoute]) -> Callable[[Request], Awaitable[Resp
         route, params = match(request.method, request.url.path)
         call = Call(emulator, request, params, await request.body())
         call.client_id = emulator.auth.client_id_of(request.headers.get("authorization"))
+        # Logged before anything can refuse the request, so a faulted one shows its body too.
         if route is None or route.permissions is not None:
             call.log_body = _loggable(call.raw_body)
+        else:  # the token endpoint: never the form itself, it may carry a secret
+            call.log_body = {"grant_type": bodies.form_grant_type(call.raw_body)}
         context_id = str(uuid.uuid4())
         try:
             response = await _answer(call, route)
@@ -104,7 +107,9 @@ def dispatcher(routes: list[GenesysRoute]) -> Callable[[Request], Awaitable[Resp
 
 async def _answer(call: Call, route: GenesysRoute | None) -> Response:
     emulator = call.emulator
-    fault = emulator.faults.pick(call.request.method, route.template if route else None)
+    fault = emulator.faults.pick(
+        call.request.method, route.template if route else None, call.params.get("conversationId")
+    )
     if fault is not None:
         if fault.latency_s:
             await asyncio.sleep(fault.latency_s)

@@ -7,7 +7,6 @@ already done faults, authentication, rate limiting and permissions.
 from __future__ import annotations
 
 import math
-from urllib.parse import parse_qs
 
 from starlette.responses import JSONResponse, Response
 
@@ -25,9 +24,7 @@ COMMUNICATION = PARTICIPANT + "/communications/{communicationId}"
 
 async def oauth_token(call: Call) -> Response:
     """`POST /oauth/token` (on `login.{region}` in Genesys): client credentials grant."""
-    form = parse_qs(call.raw_body.decode(errors="replace"))
-    grant_type = form.get("grant_type", [None])[0]
-    call.log_body = {"grant_type": grant_type}  # never the form itself: it may carry a secret
+    grant_type = bodies.form_grant_type(call.raw_body)
     client = call.emulator.auth.client_from_basic(call.request.headers.get("authorization"))
     call.client_id = client.client_id
     if grant_type != "client_credentials":

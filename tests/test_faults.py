@@ -30,7 +30,7 @@ async def test_429_waits_retry_after_through_a_temporal_retry(
     run_termination: Terminate, temporal_client: Client, emulator
 ) -> None:
     cid = seed(emulator, "agent")["conversationId"]
-    emulator.admin.add_fault(method="GET", route=CONVERSATION_GET, status=429, code="too.many.requests", retry_after=2, count=1)
+    emulator.admin.add_fault(conversation_id=cid, method="GET", route=CONVERSATION_GET, status=429, code="too.many.requests", retry_after=2, count=1)
 
     result = await run_termination(cid)
 
@@ -43,7 +43,7 @@ async def test_429_waits_retry_after_through_a_temporal_retry(
 
 async def test_server_errors_retry_with_backoff(run_termination: Terminate, temporal_client: Client, emulator) -> None:
     cid = seed(emulator, "agent")["conversationId"]
-    emulator.admin.add_fault(method="PATCH", route=PARTICIPANT_PATCH, status=503, code="service.unavailable", count=2)
+    emulator.admin.add_fault(conversation_id=cid, method="PATCH", route=PARTICIPANT_PATCH, status=503, code="service.unavailable", count=2)
 
     result = await run_termination(cid)
 

@@ -145,7 +145,7 @@ async def test_transcript_deletion_is_scheduled(run_termination: Terminate, emul
 
 async def test_a_409_resumes_to_closed(run_termination: Terminate, emulator) -> None:
     cid = seed(emulator, "agent")["conversationId"]
-    emulator.admin.add_fault(method="PATCH", route=PARTICIPANT_PATCH, status=409, code="conflict", count=1)
+    emulator.admin.add_fault(conversation_id=cid, method="PATCH", route=PARTICIPANT_PATCH, status=409, code="conflict", count=1)
 
     result = await run_termination(cid)
 
