@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -33,31 +33,41 @@ async def start_termination(
     """Start the termination of a conversation, or join the one already running or finished.
 
     One workflow per conversation (id ``terminate-{conversationId}``): a second start while one
-    runs joins it, and after it finished returns it rather than running it again.
+    runs joins it, and after it finished returns it rather than running it again, unless it
+    ended `failed` (a missing permission, say): then, the cause perhaps fixed, it runs again.
     """
     problems = request.problems()
     if problems:
         raise InvalidRequest("; ".join(problems))
-    summary = f"Terminate {request.conversation_id}" + (f": {request.reason}" if request.reason else "")
     try:
-        return await client.start_workflow(
-            TerminateConversation.run,
-            request,
-            id=workflow_id(request.conversation_id),
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=summary,
-        )
+        return await _start(client, request, task_queue, WorkflowIDReusePolicy.REJECT_DUPLICATE)
     except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle_for(TerminateConversation.run, workflow_id(request.conversation_id))
+        pass
+    finished = client.get_workflow_handle_for(TerminateConversation.run, workflow_id(request.conversation_id))
+    try:
+        if (await finished.result()).outcome != "failed":
+            return finished
+    except WorkflowFailureError:
+        pass  # failed as a workflow (terminated by an operator, say): run it again as well
+    return await _start(client, request, task_queue, WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+
+
+async def _start(
+    client: Client, request: TerminateRequest, task_queue: str, reuse: WorkflowIDReusePolicy
+) -> WorkflowHandle[TerminateConversation, TerminateResult]:
+    summary = f"Terminate {request.conversation_id}" + (f": {request.reason}" if request.reason else "")
+    return await client.start_workflow(
+        TerminateConversation.run,
+        request,
+        id=workflow_id(request.conversation_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=reuse,
+        static_summary=summary,
+    )
 
 
 async def terminate(client: Client, request: TerminateRequest, *, task_queue: str) -> TerminateResult:
     """Start (or join) the termination and wait for its result."""
     handle = await start_termination(client, request, task_queue=task_queue)
     return await handle.result()
-
-
-async def is_finished(handle: WorkflowHandle) -> bool:
-    return (await handle.describe()).status != WorkflowExecutionStatus.RUNNING

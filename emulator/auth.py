@@ -114,4 +114,6 @@ class Auth:
         issued = self._tokens.get(token)
         if issued is None or issued.issued_at + ttl_s <= clock.now():
             raise GenesysError(401, "bad.credentials", "Invalid login credentials.")
-        return token, issued.client
+        # The client as registered now: a role change applies to tokens already out.
+        # (UNCONFIRMED how fast Genesys applies role changes to live tokens.)
+        return token, self._clients.get(issued.client.client_id, issued.client)

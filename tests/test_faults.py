@@ -82,3 +82,14 @@ async def test_an_unknown_profile_fails_naming_the_configured_ones(run_terminati
     assert result.outcome == "failed"
     assert "unknown Genesys credentials profile 'nope'" in (result.error or "")
     assert "default" in (result.error or "")
+
+
+async def test_a_failed_termination_runs_again_once_the_cause_is_fixed(run_termination: Terminate, emulator) -> None:
+    emulator.admin.add_client(READ_ONLY_CLIENT_ID, EMULATOR_CLIENT_SECRET, ["conversation:communication:view"])
+    cid = seed(emulator, "agent")["conversationId"]
+    assert (await run_termination(cid, profile="read-only")).outcome == "failed"
+
+    emulator.admin.add_client(READ_ONLY_CLIENT_ID, EMULATOR_CLIENT_SECRET, None)  # the role gets its permissions
+    # (the worker's cached token still works: permissions are looked up per request)
+
+    assert (await run_termination(cid, profile="read-only")).outcome == "closed"
