@@ -92,6 +92,10 @@ class Auth:
         self._tokens[token] = AccessToken(client, clock.now())
         return token
 
+    def issued_tokens(self) -> list[str]:
+        """Every token handed out (for tests that check no token leaked anywhere)."""
+        return list(self._tokens)
+
     def client_id_of(self, authorization: str | None) -> str | None:
         """For the request log: whose token this is (expired or not), None if unknown."""
         scheme, _, token = (authorization or "").partition(" ")
