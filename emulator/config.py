@@ -22,7 +22,9 @@ class EmulatorConfig(BaseModel):
     """Lifetime of an access token from its issue (`expires_in`). Lowering it expires the tokens
     already out, before their advertised `expires_in`: they then answer 401 `bad.credentials`."""
     rate_limit_per_minute: int | None = Field(300, ge=1)
-    """Requests per token in a sliding 60 s window (Genesys' default is 300); None turns it off."""
+    """Requests per token in a sliding window (Genesys' default is 300 a minute); None turns it off."""
+    rate_limit_window_s: float = Field(60.0, gt=0)
+    """The window that limit counts in: Genesys' is a minute; tests shrink it to compress time."""
     wrapup_timeout_s: float | None = Field(None, ge=0)
     """After-call work ends with a system wrap-up after this long; None: it waits forever."""
     seed: int | None = None

@@ -177,26 +177,24 @@ class Holds:
 
 
 class RateLimiter:
-    """Genesys' per-token limit: at most `limit` requests in any 60 s window."""
-
-    WINDOW_S = 60.0
+    """Genesys' per-token limit: at most `limit` requests in any window (a minute in Genesys)."""
 
     def __init__(self) -> None:
         self._seen: dict[str, deque[float]] = {}
 
-    def admit(self, token: str, now: float, limit: int | None) -> None:
+    def admit(self, token: str, now: float, limit: int | None, window_s: float = 60.0) -> None:
         """Count this request, or raise 429 with `Retry-After` = seconds until a slot frees."""
         if limit is None:
             return
         seen = self._seen.setdefault(token, deque())
-        while seen and seen[0] <= now - self.WINDOW_S:
+        while seen and seen[0] <= now - window_s:
             seen.popleft()
         if len(seen) >= limit:
-            frees_at = seen[len(seen) - limit] + self.WINDOW_S
+            frees_at = seen[len(seen) - limit] + window_s
             raise GenesysError(
                 429,
                 "too.many.requests",
-                f"Rate limit exceeded the maximum [{limit}] requests within [60] seconds.",
+                f"Rate limit exceeded the maximum [{limit}] requests within [{window_s:g}] seconds.",
                 retry_after=max(1, math.ceil(frees_at - now)),
             )
         seen.append(now)

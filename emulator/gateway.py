@@ -121,7 +121,8 @@ async def _answer(call: Call, route: GenesysRoute | None) -> Response:
     if route.permissions is not None:
         authorization = call.request.headers.get("authorization")
         token, client = emulator.auth.client_from_bearer(authorization, emulator.config.token_ttl_s)
-        emulator.rate_limiter.admit(token, clock.now(), emulator.config.rate_limit_per_minute)
+        config = emulator.config
+        emulator.rate_limiter.admit(token, clock.now(), config.rate_limit_per_minute, config.rate_limit_window_s)
         client.require_any(route.permissions)
     return await route.handler(call)
 

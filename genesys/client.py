@@ -60,7 +60,7 @@ class GenesysClient:
             headers={"User-Agent": "closer/0.1"},
         )
         self._tokens = TokenSource(profile, self._http)
-        self._pacer = RequestPacer(profile.requests_per_minute)
+        self._pacer = RequestPacer(profile.requests_per_minute, window_seconds=profile.rate_limit_window_seconds)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -4,29 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 
 
 class RequestPacer:
-    """A generic cell rate limiter (GCRA) for one token's requests.
+    """Keeps one token's requests under Genesys's per-token limit, counted as Genesys counts it.
 
-    Genesys counts requests per token in a rolling minute. Pacing at 90% of the limit, with a
-    small burst allowance, keeps any 60 s window under it; after a 429 every request of this
-    token holds off until ``Retry-After`` has passed, instead of each one finding out for itself.
+    Genesys allows ``limit`` requests per token in any sliding window of a minute. The pacer
+    mirrors that window with some headroom: below it requests go at once, at it each waits for the
+    oldest to leave the window, so a batch runs at the limit instead of into 429s. After a 429
+    every request of this token holds off until ``Retry-After`` has passed, instead of each one
+    finding out for itself.
     """
 
-    def __init__(self, requests_per_minute: int, *, headroom: float = 0.9) -> None:
-        self._interval = 60.0 / (requests_per_minute * headroom)
-        self._burst = max(1, requests_per_minute // 30)
-        self._next_free = 0.0  # the theoretical arrival time of the next request
+    def __init__(self, limit: int, *, window_seconds: float = 60.0, headroom: float = 0.95) -> None:
+        self._capacity = max(1, int(limit * headroom))
+        # Genesys counts arrivals, which trail sends by a little, more so for a burst: a slightly
+        # longer window keeps the next burst from overlapping the tail of the last one.
+        self._window = window_seconds / headroom
+        self._sends: deque[float] = deque()  # when each request in the window goes (or went)
+        self._hold_until = 0.0
 
     async def wait_turn(self) -> None:
         now = time.monotonic()
-        slot = max(self._next_free, now)
-        self._next_free = slot + self._interval
-        delay = slot - self._burst * self._interval - now
-        if delay > 0:
-            await asyncio.sleep(delay)
+        while self._sends and self._sends[0] <= now - self._window:
+            self._sends.popleft()
+        at = max(now, self._hold_until)
+        if len(self._sends) >= self._capacity:
+            # The slot this request needs frees when the capacity-th latest send leaves the window.
+            at = max(at, self._sends[-self._capacity] + self._window)
+        self._sends.append(at)
+        if at > now:
+            await asyncio.sleep(at - now)
 
     def hold_off(self, seconds: float) -> None:
         """Nobody sends before ``seconds`` from now (after a 429)."""
-        self._next_free = max(self._next_free, time.monotonic() + seconds + self._burst * self._interval)
+        self._hold_until = max(self._hold_until, time.monotonic() + seconds)

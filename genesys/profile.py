@@ -24,6 +24,8 @@ class Profile(BaseModel):
     login_url: str | None = None
     #: The org's per-token API rate limit; closer paces itself below it.
     requests_per_minute: int = Field(default=300, gt=0)
+    #: The window Genesys counts that limit in: a minute. (Tests shrink it to compress time.)
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("region")
     @classmethod

@@ -90,17 +90,23 @@ async def test_nothing_listening_is_unreachable_and_retryable() -> None:
     assert caught.value.retryable
 
 
-async def test_pacer_lets_a_burst_through_then_paces_below_the_limit() -> None:
-    pacer = RequestPacer(requests_per_minute=600)  # a burst of 20, then 9 per second (90% of 10)
+async def test_pacer_sends_at_once_below_the_limit_then_waits_for_the_window() -> None:
+    pacer = RequestPacer(20, window_seconds=1.0, headroom=1.0)
     start = time.monotonic()
-    for _ in range(21):
+    for _ in range(20):
         await pacer.wait_turn()
-    burst = time.monotonic() - start
-    for _ in range(9):
-        await pacer.wait_turn()
-    paced = time.monotonic() - start - burst
-    assert burst < 0.5  # the burst is not held back
-    assert paced >= 9 / 9 * 0.99  # the next nine take (at least) a second
+    below_limit = time.monotonic() - start
+    await pacer.wait_turn()  # the 21st in the same window waits for the first to leave it
+    assert below_limit < 0.5
+    assert time.monotonic() - start >= 0.99
+
+
+async def test_pacer_holds_everyone_off_after_a_429() -> None:
+    pacer = RequestPacer(1000)
+    pacer.hold_off(0.3)
+    start = time.monotonic()
+    await pacer.wait_turn()
+    assert time.monotonic() - start >= 0.29
 
 
 def test_regions_accept_domains_and_aws_names() -> None:
