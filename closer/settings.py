@@ -7,7 +7,8 @@ Genesys, profile ``default``: the variables Genesys's own CLI and Terraform prov
 ``GENESYSCLOUD_OAUTHCLIENT_ID``, ``GENESYSCLOUD_OAUTHCLIENT_SECRET``, ``GENESYSCLOUD_REGION`` (a
 region domain such as ``mypurecloud.ie`` or an AWS region name such as ``eu-west-1``), plus closer's
 ``CLOSER_GENESYS_API_URL`` / ``CLOSER_GENESYS_LOGIN_URL`` (override the region's hosts, e.g. the
-emulator) and ``CLOSER_GENESYS_REQUESTS_PER_MINUTE`` (the org's rate limit, default 300).
+emulator), ``CLOSER_GENESYS_REQUESTS_PER_MINUTE`` (the org's per-token rate limit, default 300) and
+``CLOSER_GENESYS_RATE_LIMIT_WINDOW_SECONDS`` (the window it counts in: 60, as Genesys; tests shrink it).
 Further profiles: the same with the prefix ``CLOSER_PROFILE_<NAME>_``, e.g.
 ``CLOSER_PROFILE_EU_OAUTHCLIENT_ID``, ``CLOSER_PROFILE_EU_OAUTHCLIENT_SECRET``,
 ``CLOSER_PROFILE_EU_REGION``, ``CLOSER_PROFILE_EU_API_URL`` (profile name ``eu``).
@@ -100,6 +101,9 @@ def profiles_from_env(environ: Mapping[str, str]) -> dict[str, Profile]:
         rpm = environ.get(f"{closer_prefix}REQUESTS_PER_MINUTE")
         if rpm:
             fields["requests_per_minute"] = rpm
+        window = environ.get(f"{closer_prefix}RATE_LIMIT_WINDOW_SECONDS")
+        if window:  # 60, as Genesys counts; only an emulator compressing time differs
+            fields["rate_limit_window_seconds"] = window
         try:
             profiles[name] = Profile.model_validate(fields)
         except ValidationError as error:
