@@ -25,6 +25,8 @@ async def test_agent_conversation_closes_within_the_call_budget(run_termination:
     outcomes = {p.participant_id: p for p in result.participants}
     assert outcomes[agent].action == "disconnected"
     assert outcomes[agent].wrapup == "skipped"  # optional wrap-up and no code: skipped
+    # Only who was there to end: the acd participant had left when the agent answered.
+    assert {p.purpose: p.action for p in result.participants} == {"agent": "disconnected", "customer": "disconnected"}
     state = emulator.admin.conversation(cid)
     assert state["endTime"] is not None
 
@@ -50,6 +52,8 @@ async def test_mandatory_wrapup_without_a_code_needs_the_teardown(run_terminatio
 
     assert result.outcome == "forced"
     assert emulator.admin.conversation(cid)["teardowns"] == 1
+    outcomes = {p.purpose: (p.action, p.wrapup) for p in result.participants}
+    assert outcomes == {"agent": ("torn_down", "system"), "customer": ("disconnected", "none")}
 
 
 async def test_mandatory_wrapup_without_code_or_teardown_fails_saying_what_to_fix(run_termination: Terminate, emulator) -> None:
@@ -105,6 +109,7 @@ async def test_stuck_conversation_is_torn_down(run_termination: Terminate, emula
 
     assert result.outcome == "forced"
     assert [s.name for s in result.steps].count("teardown") == 1
+    assert {p.purpose: p.action for p in result.participants} == {"agent": "torn_down", "customer": "torn_down"}
     state = emulator.admin.conversation(cid)
     assert state["teardowns"] == 1 and state["endTime"] is not None
 

@@ -66,6 +66,7 @@ class TerminateConversation:
         self._conversation_id = ""
         self._calls = 0  # every step's Genesys calls
         self._unrecorded_calls = 0  # calls not yet attributed to a StepRecord
+        self._last_read: ConversationSnapshot | None = None  # the latest read of the conversation
 
     @workflow.query
     def progress(self) -> TerminateProgress:
@@ -114,6 +115,8 @@ class TerminateConversation:
             await self._delete_transcript()
             return "already_closed"
         self._record("lookup", _describe(snapshot))
+        self._last_read = snapshot
+        active = {p.id for p in snapshot.connected_participants + snapshot.pending_wrapup_participants}
 
         if self._request.goodbye:
             await self._goodbye(snapshot)
@@ -129,14 +132,26 @@ class TerminateConversation:
                 )
             await self._step(TerminationActivities.teardown, self._ref)
             self._record("teardown", "full teardown requested (Genesys applies a system wrap-up)")
-            for participant in snapshot.participants:
-                self._participants.setdefault(
-                    participant.id,
-                    ParticipantOutcome(participant_id=participant.id, purpose=participant.purpose, action="torn_down"),
-                )
+            # Whoever the last read showed connected or in wrap-up is ended by the teardown.
+            assert self._last_read is not None
+            for participant in self._last_read.participants:
+                if participant.connected or participant.pending_wrapup:
+                    self._participants[participant.id] = ParticipantOutcome(
+                        participant_id=participant.id,
+                        purpose=participant.purpose,
+                        action="torn_down",
+                        wrapup="system" if participant.is_agent and participant.wrapup_required else "none",
+                    )
             outcome = await self._verify(timeout=TEARDOWN_VERIFY_TIMEOUT, after_teardown=True)
             if outcome is None:
                 raise TerminationFailed(f"Genesys did not confirm the end within {TEARDOWN_VERIFY_TIMEOUT.seconds}s of the teardown")
+        # Participants active at the start that neither a disconnect of ours nor the teardown
+        # ended: the close step did.
+        for participant in snapshot.participants:
+            if participant.id in active and participant.id not in self._participants:
+                self._participants[participant.id] = ParticipantOutcome(
+                    participant_id=participant.id, purpose=participant.purpose, action="closed"
+                )
         await self._delete_transcript()
         return outcome
 
@@ -189,10 +204,10 @@ class TerminateConversation:
         while True:
             await workflow.sleep(min(poll, max(deadline - workflow.now(), timedelta(0))))
             snapshot = (await self._step(TerminationActivities.verify, self._ref)).snapshot
+            self._last_read = snapshot
             reads += 1
             if snapshot.ended:
                 self._result.verified_at = workflow.now()
-                self._settle_participants(snapshot, after_teardown)
                 self._record("verify", "Genesys confirms the end")
                 return "forced" if after_teardown else "closed"
             code = self._request.wrapup_code
@@ -222,24 +237,6 @@ class TerminateConversation:
                 self._record("verify", f"not ended after {timeout.total_seconds():g}s: {_describe(snapshot)}")
                 return None
             poll = min(poll * 2, VERIFY_MAX_POLL)
-
-    def _settle_participants(self, snapshot: ConversationSnapshot, after_teardown: bool) -> None:
-        """Record how each participant the run did not disconnect itself ended."""
-        for participant in snapshot.participants:
-            known = self._participants.get(participant.id)
-            if known is None or known.action == "torn_down":
-                if known is None and not after_teardown:
-                    action = "closed"
-                elif after_teardown:
-                    action = "torn_down"
-                else:
-                    continue
-                self._participants[participant.id] = ParticipantOutcome(
-                    participant_id=participant.id,
-                    purpose=participant.purpose,
-                    action=action,
-                    wrapup="system" if after_teardown and participant.is_agent and participant.wrapup_required else "none",
-                )
 
     async def _delete_transcript(self) -> None:
         assert self._result is not None
