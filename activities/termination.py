@@ -47,10 +47,13 @@ WRAPUP_REFUSED_CODES = frozenset(
 )
 
 
-def genesys_step(name: str) -> Callable[[Callable[[TerminationActivities, I], Awaitable[R]]], Callable[[TerminationActivities, I], Awaitable[R]]]:
+StepMethod = Callable[["TerminationActivities", I], Awaitable[R]]
+
+
+def genesys_step(name: str) -> Callable[[StepMethod[I, R]], StepMethod[I, R]]:
     """Make a method an activity called ``name``: heartbeating, counting its calls, typed errors."""
 
-    def decorate(method: Callable[[TerminationActivities, I], Awaitable[R]]) -> Callable[[TerminationActivities, I], Awaitable[R]]:
+    def decorate(method: StepMethod[I, R]) -> StepMethod[I, R]:
         @activity.defn(name=name)
         @functools.wraps(method)
         @heartbeating

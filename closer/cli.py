@@ -224,7 +224,7 @@ def _print_steps(steps: Iterable[StepRecord]) -> None:
 
 
 def _describe_result(result: TerminateResult) -> str:
-    rows = [("outcome", result.outcome)]
+    rows: list[tuple[str, str]] = [("outcome", result.outcome)]
     rows += [("participants" if i == 0 else "", _describe_participant(p)) for i, p in enumerate(result.participants)]
     if result.goodbye:
         rows.append(("goodbye", result.goodbye))

@@ -18,6 +18,7 @@ WORKFLOW_TYPE = "TerminateConversation"
 #: Genesys's limit for a web messaging message.
 GOODBYE_MAX_CHARS = 2000
 
+WrapupOutcome = Literal["code", "skipped", "system", "none"]
 Outcome = Literal["closed", "already_closed", "not_found", "not_web_messaging", "forced", "failed"]
 
 
@@ -84,7 +85,7 @@ class ParticipantOutcome(BaseModel):
     #: closed: by the conversation-level disconnect; torn_down: by the teardown.
     action: Literal["disconnected", "already_disconnected", "closed", "torn_down"]
     #: code: wrap-up code applied; skipped: wrap-up skipped; system: Genesys's system wrap-up.
-    wrapup: Literal["code", "skipped", "system", "none"] = "none"
+    wrapup: WrapupOutcome = "none"
 
 
 class TerminateResult(BaseModel):

@@ -5,7 +5,9 @@ Deterministic and free of I/O: every Genesys call is an activity, every wait a d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -20,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         GoodbyeInput,
         ParticipantSnapshot,
         StepResult,
+        WrapupDecision,
     )
     from activities.termination import TerminationActivities
 
@@ -31,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         TerminateProgress,
         TerminateRequest,
         TerminateResult,
+        WrapupOutcome,
     )
     from .policies import (
         STEP_HEARTBEAT_TIMEOUT,
@@ -43,6 +47,11 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
+
+StepInput = TypeVar("StepInput", bound=ConversationRef)
+Result = TypeVar("Result", bound=StepResult)
+
+_WRAPUP_OUTCOME: dict[WrapupDecision, WrapupOutcome] = {"code": "code", "skip": "skipped", "none": "none"}
 
 _GOODBYE_DETAIL = {
     "sent": "sent",
@@ -176,7 +185,8 @@ class TerminateConversation:
         self._record("send goodbye", _GOODBYE_DETAIL[result.status])
 
     async def _disconnect(self, participant: ParticipantSnapshot) -> None:
-        wrapup, code = "none", None
+        wrapup: WrapupDecision = "none"
+        code: str | None = None
         if participant.is_agent and participant.wrapup_required:
             if self._request.wrapup_code:
                 wrapup, code = "code", self._request.wrapup_code
@@ -190,7 +200,7 @@ class TerminateConversation:
             participant_id=participant.id,
             purpose=participant.purpose,
             action=result.action,
-            wrapup={"code": "code", "skip": "skipped", "none": "none"}[result.wrapup],
+            wrapup=_WRAPUP_OUTCOME[result.wrapup],
         )
         self._record("disconnect participant", f"{participant.purpose}: {result.action}, wrap-up {result.wrapup}")
 
@@ -249,14 +259,14 @@ class TerminateConversation:
         self._result.transcript_recordings_scheduled = result.recordings_scheduled
         self._record("delete transcript", f"{result.recordings_scheduled} recording(s) scheduled for deletion")
 
-    async def _step(self, activity, argument):  # type: ignore[no-untyped-def]
+    async def _step(self, activity: Callable[[Any, StepInput], Awaitable[Result]], argument: StepInput) -> Result:
         """Run one step as an activity with the named timeouts and retry policy."""
         # The activity's registered name: what users see in the Temporal UI. (getattr because a
         # double-underscore name would be mangled inside this class.)
         name = getattr(activity, "__temporal_activity_definition").name
         self._current = name
         workflow.set_current_details(f"**{name}** ({len(self._steps)} steps done)")
-        result: StepResult = await workflow.execute_activity_method(
+        result = await workflow.execute_activity_method(
             activity,
             argument,
             start_to_close_timeout=STEP_START_TO_CLOSE,
