@@ -162,7 +162,8 @@ class GoodbyeResult(StepResult):
     status: Literal["sent", "already_sent", "agent_left"]
 
 
-DisconnectAction = Literal["disconnected", "already_disconnected"]
+#: refused: Genesys refused the PATCH and the participant is still there (left to the close step).
+DisconnectAction = Literal["disconnected", "already_disconnected", "refused"]
 
 
 class DisconnectResult(StepResult):

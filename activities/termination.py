@@ -39,7 +39,7 @@ from .snapshot import snapshot_of
 R = TypeVar("R", bound=StepResult)
 I = TypeVar("I", bound=ConversationRef)
 
-# Genesys answers these when a participant has already left: the goal is reached, not an error.
+# Genesys answers this when nobody is left to disconnect: the goal is reached, not an error.
 ALREADY_DISCONNECTED_CODES = frozenset({"conversation.error.participant.no.active.conversations"})
 # Wrap-up refusals a plain disconnect gets past (the agent then sits in after-call work).
 WRAPUP_REFUSED_CODES = frozenset(
@@ -143,13 +143,15 @@ class TerminationActivities:
                     request.conversation_id, request.participant_id, MediaParticipantRequest(state="disconnected")
                 )
         except (Conflict, BadRequest) as error:
-            if isinstance(error, BadRequest) and error.code not in ALREADY_DISCONNECTED_CODES:
-                raise
-            # Read, compare with the goal, continue.
+            # After any refusal: read, compare with the goal, continue.
             participant = (await self._read(request)).participant(request.participant_id)
-            if participant is not None and participant.connected:
+            if participant is None or not participant.connected:
+                return DisconnectResult(participant_id=request.participant_id, action="already_disconnected")
+            if isinstance(error, Conflict):  # a change in flight: look again shortly
                 raise still_changing("disconnect participant", f"participant {request.participant_id} is still connected: {error.code}") from None
-            return DisconnectResult(participant_id=request.participant_id, action="already_disconnected", wrapup="none")
+            # Refused outright (UNCONFIRMED whether acd or bot participants take this PATCH):
+            # the close step's conversation-level disconnect ends whoever is left.
+            return DisconnectResult(participant_id=request.participant_id, action="refused")
         return DisconnectResult(participant_id=request.participant_id, action="disconnected", wrapup=wrapup)
 
     @genesys_step("close")

@@ -77,6 +77,20 @@ async def test_bot_only_conversation_closes(run_termination: Terminate, emulator
     assert {p.purpose for p in result.participants} >= {"customer", "workflow"}
 
 
+async def test_a_bot_that_refuses_the_participant_patch_is_closed_with_the_conversation(
+    run_termination: Terminate, emulator
+) -> None:
+    """UNCONFIRMED whether Genesys lets a client PATCH a bot (workflow) participant: if not, close."""
+    emulator.admin.config(system_participants_accept_patch=False)
+    cid = seed(emulator, "bot")["conversationId"]
+
+    result = await run_termination(cid)
+
+    assert result.outcome == "closed"
+    assert {p.purpose: p.action for p in result.participants} == {"workflow": "closed", "customer": "disconnected"}
+    assert "close" in [s.name for s in result.steps]
+
+
 async def test_already_ended_conversation_is_left_alone(run_termination: Terminate, emulator) -> None:
     cid = seed(emulator, "ended")["conversationId"]
 

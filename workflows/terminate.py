@@ -196,13 +196,15 @@ class TerminateConversation:
             TerminationActivities.disconnect_participant,
             DisconnectInput(**self._ref.model_dump(), participant_id=participant.id, wrapup=wrapup, wrapup_code=code),
         )
+        self._record("disconnect participant", f"{participant.purpose}: {result.action}, wrap-up {result.wrapup}")
+        if result.action == "refused":
+            return  # the close step ends it
         self._participants[participant.id] = ParticipantOutcome(
             participant_id=participant.id,
             purpose=participant.purpose,
             action=result.action,
             wrapup=_WRAPUP_OUTCOME[result.wrapup],
         )
-        self._record("disconnect participant", f"{participant.purpose}: {result.action}, wrap-up {result.wrapup}")
 
     async def _verify(self, *, timeout: timedelta, after_teardown: bool = False) -> Outcome | None:
         """Poll until Genesys confirms the end; close what is left once. None when time runs out."""
