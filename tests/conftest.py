@@ -6,16 +6,16 @@ serves real HTTP on 127.0.0.1. Nothing is mocked and nothing leaves the machine.
 
 from __future__ import annotations
 
-import sysconfig
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from closer.demo import TEMPORAL_CLI
 from closer.temporal import terminate
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
@@ -23,7 +23,6 @@ from genesys import ClientPool, Profile
 from worker import build_worker
 from workflows import TerminateRequest, TerminateResult
 
-TEMPORAL_CLI = Path(sysconfig.get_path("scripts")) / "temporal"
 TASK_QUEUE = "closer-tests"
 EMULATOR_CLIENT_ID = "emulator-client"
 EMULATOR_CLIENT_SECRET = "emulator-secret"
@@ -125,6 +124,12 @@ def run_termination(temporal_client: Client, worker: str, emulator: EmulatorServ
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 # Customer texts seeded into conversations: no workflow history may ever contain one.

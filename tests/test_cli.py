@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from emulator.server import EmulatorServer
 from workflows import workflow_id
 
-from .conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, new_id, seed
+from .conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, free_port, new_id, seed
 
 WRAPUP_CODE = "5f8a5b2e-6a31-4c55-9a63-2f1d2f6c0a11"
 
@@ -72,11 +71,6 @@ def assert_one_line(run: Run, *fix: str) -> None:
     for words in fix:
         assert words in lines[0], lines[0]
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def test_not_a_uuid(cli_env: dict[str, str]) -> None:

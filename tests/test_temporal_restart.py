@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -12,17 +11,12 @@ from temporalio.testing import WorkflowEnvironment
 from closer.temporal import start_termination
 from workflows import TerminateConversation, TerminateRequest, workflow_id
 
-from .conftest import TEMPORAL_CLI, new_id, seed
+from .conftest import TEMPORAL_CLI, free_port, new_id, seed
 from .worker_process import WorkerProcess
 
 BATCH = 20
 PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participants/{participantId}"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _start_server(port: int, database: Path) -> WorkflowEnvironment:
@@ -36,7 +30,7 @@ async def _start_server(port: int, database: Path) -> WorkflowEnvironment:
 
 
 async def test_batch_survives_a_temporal_restart(tmp_path: Path, emulator) -> None:
-    port, database = _free_port(), tmp_path / "temporal.db"
+    port, database = free_port(), tmp_path / "temporal.db"
     server = await _start_server(port, database)
     worker = WorkerProcess(f"127.0.0.1:{port}", f"restart-{new_id()}", emulator.url)
     conversation_ids = [seed(emulator, "agent")["conversationId"] for _ in range(BATCH)]
