@@ -33,5 +33,8 @@ VERIFY_FIRST_POLL = timedelta(seconds=1)
 VERIFY_MAX_POLL = timedelta(seconds=5)
 #: How long to wait for Genesys to confirm the end after a teardown.
 TEARDOWN_VERIFY_TIMEOUT = timedelta(seconds=60)
+#: Transcripts are scheduled for deletion this long after the conversation ended (Genesys
+#: deletes recordings at their `deleteDate`; a minute leaves in-flight processing room).
+TRANSCRIPT_DELETE_AFTER = timedelta(minutes=1)
 #: Default wait for Genesys to confirm the end before the teardown fallback.
 DEFAULT_VERIFY_TIMEOUT_SECONDS = 60.0

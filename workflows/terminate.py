@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         STEP_SCHEDULE_TO_CLOSE,
         STEP_START_TO_CLOSE,
         TEARDOWN_VERIFY_TIMEOUT,
+        TRANSCRIPT_DELETE_AFTER,
         VERIFY_FIRST_POLL,
         VERIFY_MAX_POLL,
     )
@@ -256,7 +257,7 @@ class TerminateConversation:
             return
         result = await self._step(
             TerminationActivities.delete_transcript,
-            DeleteTranscriptInput(**self._ref.model_dump(), delete_date=workflow.now() + timedelta(minutes=1)),
+            DeleteTranscriptInput(**self._ref.model_dump(), delete_date=workflow.now() + TRANSCRIPT_DELETE_AFTER),
         )
         self._result.transcript_recordings_scheduled = result.recordings_scheduled
         self._record("delete transcript", f"{result.recordings_scheduled} recording(s) scheduled for deletion")
