@@ -43,7 +43,7 @@ class NonExistentEndpoint:
     why: str
 
 
-# ../shared/genesys/API.md, "Endpoints that do NOT exist": common forum advice, all wrong. Most are
+# Endpoints that do NOT exist (common forum advice, all wrong; see the README). Most are
 # not SDK operations anyway, but `GET /api/v2/conversations/webmessaging` would match the template
 # `/api/v2/conversations/{conversationId}`, so they are refused by name too.
 NON_EXISTENT_ENDPOINTS = [
