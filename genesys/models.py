@@ -29,13 +29,10 @@ class MessageDetails(GenesysModel):
     """One message on a communication: ids and status only, never its text."""
 
     message_id: str | None = None
-    message_status: str | None = None
-    message_time: datetime | None = None
 
 
 class Wrapup(GenesysModel):
     code: str | None = None
-    name: str | None = None
 
 
 class MessageCommunication(GenesysModel):
@@ -44,22 +41,16 @@ class MessageCommunication(GenesysModel):
     id: str
     state: Literal["alerting", "connected", "parked", "disconnected"] | None = None
     type: str | None = None
-    direction: str | None = None
-    disconnect_type: str | None = None
-    disconnected_time: datetime | None = None
     messages: list[MessageDetails] = Field(default_factory=list)
 
 
 class Participant(GenesysModel):
     id: str
     purpose: str | None = None
-    end_time: datetime | None = None
     wrapup_required: bool | None = None
     wrapup_prompt: str | None = None
     wrapup_skipped: bool | None = None
     wrapup: Wrapup | None = None
-    start_acw_time: datetime | None = None
-    end_acw_time: datetime | None = None
     messages: list[MessageCommunication] = Field(default_factory=list)
     # Other media kinds only matter to tell a web messaging conversation from anything else.
     calls: list[dict] = Field(default_factory=list)
@@ -69,7 +60,6 @@ class Participant(GenesysModel):
 
 class Conversation(GenesysModel):
     id: str
-    start_time: datetime | None = None
     end_time: datetime | None = None
     participants: list[Participant] = Field(default_factory=list)
 
@@ -81,7 +71,6 @@ class WrapupInput(GenesysModel):
     """Body of the wrap-up POST, and the ``wrapup`` of a participant PATCH."""
 
     code: str
-    notes: str | None = None
 
 
 class MediaParticipantRequest(GenesysModel):
@@ -114,9 +103,6 @@ class NormalizedMessage(GenesysModel):
 
 class MessageData(GenesysModel):
     id: str
-    direction: str | None = None
-    status: str | None = None
-    timestamp: datetime | None = None
     normalized_message: NormalizedMessage | None = None
 
 
@@ -131,9 +117,6 @@ class Recording(GenesysModel):
     """A recording; the transcript it carries is deliberately not modelled."""
 
     id: str
-    conversation_id: str | None = None
-    media: str | None = None
-    file_state: str | None = None
     delete_date: datetime | None = None
 
 
