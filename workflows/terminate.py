@@ -71,9 +71,9 @@ class TerminateConversation:
         self._steps: list[StepRecord] = []
         self._current: str | None = None
         self._participants: dict[str, ParticipantOutcome] = {}
-        self._result: TerminateResult | None = None  # filled in as the run goes
+        # Filled in as the run goes; its outcome is set last.
+        self._result = TerminateResult(conversation_id="", outcome="failed")
         self._finished: TerminateResult | None = None  # what the progress query shows once done
-        self._conversation_id = ""
         self._calls = 0  # every step's Genesys calls
         self._unrecorded_calls = 0  # calls not yet attributed to a StepRecord
         self._last_read: ConversationSnapshot | None = None  # the latest read of the conversation
@@ -81,7 +81,7 @@ class TerminateConversation:
     @workflow.query
     def progress(self) -> TerminateProgress:
         return TerminateProgress(
-            conversation_id=self._conversation_id,
+            conversation_id=self._result.conversation_id,
             current_step=self._current,
             steps=list(self._steps),
             result=self._finished,
@@ -89,13 +89,12 @@ class TerminateConversation:
 
     @workflow.run
     async def run(self, request: TerminateRequest) -> TerminateResult:
-        self._conversation_id = request.conversation_id
+        self._result.conversation_id = request.conversation_id
         problems = request.problems()
         if problems:
             raise ApplicationError("invalid termination request: " + "; ".join(problems), type="InvalidRequest", non_retryable=True)
         self._request = request
         self._ref = ConversationRef(conversation_id=request.conversation_id, profile=request.profile)
-        self._result = TerminateResult(conversation_id=request.conversation_id, outcome="failed")
         try:
             outcome = await self._terminate()
         except TerminationFailed as failure:
@@ -111,7 +110,6 @@ class TerminateConversation:
         return self._result
 
     async def _terminate(self) -> Outcome:
-        assert self._result is not None
         snapshot = (await self._step(TerminationActivities.lookup, self._ref)).snapshot
         if not snapshot.found:
             self._record("lookup", "no such conversation")
@@ -166,7 +164,7 @@ class TerminateConversation:
         return outcome
 
     async def _goodbye(self, snapshot: ConversationSnapshot) -> None:
-        assert self._result is not None and self._request.goodbye
+        assert self._request.goodbye
         communication = snapshot.agent_communication()
         if communication is None:
             # Agentless sends do not support web messaging: without an agent there is no sender.
@@ -209,7 +207,6 @@ class TerminateConversation:
 
     async def _verify(self, *, timeout: timedelta, after_teardown: bool = False) -> Outcome | None:
         """Poll until Genesys confirms the end; close what is left once. None when time runs out."""
-        assert self._result is not None
         deadline = workflow.now() + timeout
         poll = VERIFY_FIRST_POLL
         reads = 0
@@ -252,7 +249,6 @@ class TerminateConversation:
             poll = min(poll * 2, VERIFY_MAX_POLL)
 
     async def _delete_transcript(self) -> None:
-        assert self._result is not None
         if not self._request.delete_transcript:
             return
         result = await self._step(
@@ -286,7 +282,6 @@ class TerminateConversation:
         self._unrecorded_calls = 0
 
     def _fail(self, message: str) -> Outcome:
-        assert self._result is not None
         self._result.error = message
         self._record(self._current or "terminate", f"failed: {message}")
         return "failed"
