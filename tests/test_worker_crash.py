@@ -15,7 +15,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from closer.temporal import start_termination
-from workflows import TerminateRequest
+from workflows import TerminateRequest, TerminateResult
 
 from .conftest import genesys_requests, new_id, seed
 from .worker_process import WorkerProcess
@@ -33,7 +33,14 @@ def worker_process(temporal_env: WorkflowEnvironment, emulator) -> Iterator[Work
     process.stop()
 
 
-async def _kill_while_held(emulator, worker_process: WorkerProcess, hold_id: str) -> None:
+async def _terminate_across_a_crash(
+    temporal_client: Client, emulator, worker_process: WorkerProcess, request: TerminateRequest, method: str, route: str
+) -> TerminateResult:
+    """Run ``request``; kill the worker once Genesys has taken the first ``method route`` request
+    but before the worker heard back; restart it; return the same workflow's result."""
+    hold_id = emulator.admin.hold(method, route, count=1)
+    worker_process.start()
+    handle = await start_termination(temporal_client, request, task_queue=worker_process.env["CLOSER_TASK_QUEUE"])
     for _ in range(400):
         if emulator.admin.hold_status(hold_id)["engaged"]:
             break
@@ -42,24 +49,17 @@ async def _kill_while_held(emulator, worker_process: WorkerProcess, hold_id: str
         raise AssertionError(f"the held request never arrived:\n{worker_process.output()}")
     worker_process.kill()
     emulator.admin.release(hold_id)  # Genesys's answer goes to a dead process
+    worker_process.start()
+    return await handle.result()
 
 
 async def test_goodbye_is_sent_exactly_once_across_a_worker_crash(
     temporal_client: Client, emulator, worker_process: WorkerProcess
 ) -> None:
-    seeded = seed(emulator, "agent")
-    cid = seeded["conversationId"]
-    hold = emulator.admin.hold("POST", MESSAGE_POST, count=1)
-    worker_process.start()
+    cid = seed(emulator, "agent")["conversationId"]
+    request = TerminateRequest(conversation_id=cid, goodbye="Closing now, goodbye.")
 
-    handle = await start_termination(
-        temporal_client,
-        TerminateRequest(conversation_id=cid, goodbye="Closing now, goodbye."),
-        task_queue=worker_process.env["CLOSER_TASK_QUEUE"],
-    )
-    await _kill_while_held(emulator, worker_process, hold)
-    worker_process.start()
-    result = await handle.result()
+    result = await _terminate_across_a_crash(temporal_client, emulator, worker_process, request, "POST", MESSAGE_POST)
 
     assert result.outcome == "closed"
     assert result.goodbye == "already_sent"  # the retry found it and did not send it again
@@ -72,15 +72,9 @@ async def test_disconnect_converges_across_a_worker_crash(
 ) -> None:
     seeded = seed(emulator, "agent")
     cid = seeded["conversationId"]
-    hold = emulator.admin.hold("PATCH", PARTICIPANT_PATCH, count=1)
-    worker_process.start()
+    request = TerminateRequest(conversation_id=cid)
 
-    handle = await start_termination(
-        temporal_client, TerminateRequest(conversation_id=cid), task_queue=worker_process.env["CLOSER_TASK_QUEUE"]
-    )
-    await _kill_while_held(emulator, worker_process, hold)
-    worker_process.start()
-    result = await handle.result()
+    result = await _terminate_across_a_crash(temporal_client, emulator, worker_process, request, "PATCH", PARTICIPANT_PATCH)
 
     assert result.outcome == "closed"
     agent = seeded["participants"]["agent"]["participantId"]
