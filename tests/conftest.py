@@ -6,6 +6,7 @@ serves real HTTP on 127.0.0.1. Nothing is mocked and nothing leaves the machine.
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -52,6 +53,24 @@ def emulator_profile(url: str, name: str = "default", **fields: object) -> Profi
         login_url=url,
         **fields,
     )
+
+
+def unconfigured_env() -> dict[str, str]:
+    """This process's environment without any TEMPORAL_*, CLOSER_* or GENESYSCLOUD_* setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CLOSER_", "GENESYSCLOUD_"))}
+
+
+def emulator_env(temporal_address: str, task_queue: str, emulator_url: str) -> dict[str, str]:
+    """The environment of a closer process whose Temporal is ours and whose Genesys is the emulator."""
+    return {
+        **unconfigured_env(),
+        "TEMPORAL_ADDRESS": temporal_address,
+        "CLOSER_TASK_QUEUE": task_queue,
+        "GENESYSCLOUD_OAUTHCLIENT_ID": EMULATOR_CLIENT_ID,
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": EMULATOR_CLIENT_SECRET,
+        "CLOSER_GENESYS_API_URL": emulator_url,
+        "CLOSER_GENESYS_LOGIN_URL": emulator_url,
+    }
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from emulator.server import EmulatorServer
 from workflows import workflow_id
 
-from .conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, free_port, new_id, seed
+from .conftest import EMULATOR_CLIENT_SECRET, emulator_env, free_port, new_id, seed, unconfigured_env
 
 WRAPUP_CODE = "5f8a5b2e-6a31-4c55-9a63-2f1d2f6c0a11"
 
@@ -35,16 +34,7 @@ class Run:
 @pytest.fixture
 def cli_env(temporal_env: WorkflowEnvironment, worker: str, emulator: EmulatorServer) -> dict[str, str]:
     """The environment of a user whose worker (the session's) serves the emulator's org."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CLOSER_", "GENESYSCLOUD_"))}
-    return {
-        **inherited,
-        "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
-        "CLOSER_TASK_QUEUE": worker,
-        "GENESYSCLOUD_OAUTHCLIENT_ID": EMULATOR_CLIENT_ID,
-        "GENESYSCLOUD_OAUTHCLIENT_SECRET": EMULATOR_CLIENT_SECRET,
-        "CLOSER_GENESYS_API_URL": emulator.url,
-        "CLOSER_GENESYS_LOGIN_URL": emulator.url,
-    }
+    return emulator_env(temporal_env.client.service_client.config.target_host, worker, emulator.url)
 
 
 async def closer(env: dict[str, str], *args: str) -> Run:
@@ -164,9 +154,7 @@ async def test_failed_termination_exits_1_with_what_to_fix(cli_env: dict[str, st
 
 
 async def test_demo_ends_every_scenario_as_expected() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CLOSER_", "GENESYSCLOUD_"))}
-
-    run = await closer(env, "demo")
+    run = await closer(unconfigured_env(), "demo")
 
     assert run.code == 0, run
     assert "all as expected" in run.stdout

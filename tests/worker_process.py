@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+from .conftest import emulator_env
 
 REPO = Path(__file__).resolve().parent.parent
 READY_LINE = "closer worker polling"
@@ -18,19 +17,9 @@ READY_LINE = "closer worker polling"
 
 class WorkerProcess:
     def __init__(self, temporal_address: str, task_queue: str, emulator_url: str, **extra_env: str) -> None:
-        self.env = {
-            **os.environ,
-            "TEMPORAL_ADDRESS": temporal_address,
-            "CLOSER_TASK_QUEUE": task_queue,
-            "GENESYSCLOUD_OAUTHCLIENT_ID": EMULATOR_CLIENT_ID,
-            "GENESYSCLOUD_OAUTHCLIENT_SECRET": EMULATOR_CLIENT_SECRET,
-            "CLOSER_GENESYS_API_URL": emulator_url,
-            "CLOSER_GENESYS_LOGIN_URL": emulator_url,
-            **extra_env,
-        }
+        self.env = {**emulator_env(temporal_address, task_queue, emulator_url), **extra_env}
         self.process: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile("w+", prefix="closer-worker-", suffix=".log", delete=False)
-        self.starts = 0
 
     def start(self, timeout: float = 20.0) -> None:
         self.log.seek(0)
@@ -38,7 +27,6 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             [sys.executable, str(REPO / "worker.py")], cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
         )
-        self.starts += 1
         deadline = time.monotonic() + timeout
         while READY_LINE not in Path(self.log.name).read_text():
             if self.process.poll() is not None:
