@@ -18,6 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from closer.demo import TEMPORAL_CLI
 from closer.temporal import terminate
+from emulator.auth import DEFAULT_CLIENT_ID as EMULATOR_CLIENT_ID
+from emulator.auth import DEFAULT_CLIENT_SECRET as EMULATOR_CLIENT_SECRET
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 from genesys import ClientPool, Profile
@@ -25,8 +27,6 @@ from worker import build_worker
 from workflows import TerminateRequest, TerminateResult
 
 TASK_QUEUE = "closer-tests"
-EMULATOR_CLIENT_ID = "emulator-client"
-EMULATOR_CLIENT_SECRET = "emulator-secret"
 READ_ONLY_CLIENT_ID = "read-only-client"
 # Quick but still asynchronous: a disconnect lands after its 202, endTime after that.
 TEST_EMULATOR_CONFIG = EmulatorConfig(disconnect_delay_s=0.2, end_delay_s=0.3)
