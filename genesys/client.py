@@ -11,7 +11,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from .auth import TokenSource
-from .errors import Unreachable, error_from_response
+from .errors import RateLimited, Unreachable, error_from_response
 from .models import (
     AdditionalMessage,
     Conversation,
@@ -156,10 +156,10 @@ class GenesysClient:
             # The token may have expired early or been revoked: fetch a new one, once.
             self._tokens.invalidate(token)
             response = await self._send(method, path, json, await self._tokens.token())
-        if response.status_code == 429:
-            self._pacer.hold_off(float(response.headers.get("Retry-After") or 1))
         if response.is_error:
             error = error_from_response(response)
+            if isinstance(error, RateLimited):
+                self._pacer.hold_off(error.retry_after or 1)
             log.info("%s %s -> %s %s contextId=%s", method, path, error.status, error.code, error.context_id)
             raise error
         return response
