@@ -13,7 +13,16 @@ from typing import TypeVar
 
 from temporalio import activity
 
-from genesys import BadRequest, ClientPool, Conflict, GenesysClient, GenesysError, NotFound, UnknownProfile, counting_calls
+from genesys import (
+    BadRequest,
+    ClientPool,
+    Conflict,
+    GenesysClient,
+    GenesysError,
+    NotFound,
+    UnknownProfile,
+    counting_calls,
+)
 from genesys.models import MediaParticipantRequest, RecordingRetention, WrapupInput
 
 from .errors import application_error, still_changing, unknown_profile_error

@@ -12,18 +12,27 @@ import os
 import sys
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import click
+from pydantic import BaseModel
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
-from workflows import TerminateConversation, TerminateRequest, TerminateResult, workflow_id
+from workflows import (
+    TerminateConversation,
+    TerminateRequest,
+    TerminateResult,
+    workflow_id,
+)
+from workflows.contract import InvalidInput, parse
 from workflows.models import ParticipantOutcome, StepRecord
 from workflows.policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
 
 from .settings import TemporalSettings, profile_names_from_env, profile_variables
 from .temporal import connect, start_termination
+
+M = TypeVar("M", bound=BaseModel)
 
 #: Exit status for a request that cannot start (what to fix is on stderr).
 EXIT_USAGE = 2
@@ -89,7 +98,8 @@ def terminate(
     as_json: bool,
 ) -> None:
     """End a conversation, or join its termination already under way."""
-    request = TerminateRequest(
+    request = _valid(
+        TerminateRequest,
         conversation_id=conversation_id,
         profile=profile,
         reason=reason,
@@ -99,9 +109,6 @@ def terminate(
         allow_teardown=not no_teardown,
         delete_transcript=delete_transcript,
     )
-    problems = request.problems()
-    if problems:
-        raise CannotStart("; ".join(problems))
     _check_profile(profile)
     temporal = TemporalSettings.from_env()
     try:
@@ -120,7 +127,9 @@ def worker() -> None:
     Configured by the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CLOSER_TASK_QUEUE and the
     GENESYSCLOUD_* credentials (see the README).
     """
-    from worker import main as run_worker  # the worker's own entry point, imported only when run
+    from worker import (
+        main as run_worker,  # the worker's own entry point, imported only when run
+    )
 
     sys.exit(run_worker())
 
@@ -133,7 +142,9 @@ def emulator(host: str, port: int) -> None:
 
     Its OAuth client: emulator-client / emulator-secret.
     """
-    from emulator.__main__ import serve  # imported only here: the other commands never need it
+    from emulator.__main__ import (
+        serve,  # imported only here: the other commands never need it
+    )
 
     serve(host, port)
 
@@ -149,9 +160,19 @@ def demo(conversation_ids: tuple[str, ...], keep_open: bool) -> None:
     With TEMPORAL_ADDRESS set it uses that cluster; with GENESYSCLOUD_* credentials it uses the real
     org, and then terminates only the CONVERSATION_IDs given.
     """
-    from .demo import run_demo  # pulls in the emulator and the worker: only when asked for
+    from .demo import (
+        run_demo,  # pulls in the emulator and the worker: only when asked for
+    )
 
     sys.exit(asyncio.run(run_demo(list(conversation_ids), keep_open=keep_open)))
+
+
+def _valid(model: type[M], **fields: object) -> M:
+    """The options as the workflow's input model, or exit 2 with the contract's own messages."""
+    try:
+        return parse(model, fields)
+    except InvalidInput as error:
+        raise CannotStart(str(error)) from None
 
 
 def _check_profile(name: str) -> None:
@@ -182,7 +203,7 @@ async def _terminate(settings: TemporalSettings, request: TerminateRequest, *, w
     except RPCError as error:
         raise CannotStart(f"Temporal refused to start the termination: {error.message} (namespace {settings.namespace!r})") from None
     if not wait:
-        click.echo(json.dumps({"workflow_id": handle.id}) if as_json else handle.id)
+        click.echo(json.dumps({"workflowId": handle.id}) if as_json else handle.id)
         return None
     if not as_json:
         click.echo(f"{handle.id} on task queue {settings.task_queue}")

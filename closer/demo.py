@@ -14,30 +14,27 @@ import os
 import signal
 import socket
 import sys
-import sysconfig
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import click
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from emulator.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from emulator.server import EmulatorServer
 from genesys import ClientPool, Profile
 from worker import build_worker
 from workflows import TerminateRequest, TerminateResult
+from workflows.contract import InvalidInput, parse
 from workflows.models import Outcome
 
 from .cli import CannotStart, reach_temporal
+from .dev_server import TEMPORAL_CLI, start_dev_server
 from .settings import Settings, SettingsError
 from .temporal import terminate
 
-TEMPORAL_CLI = Path(sysconfig.get_path("scripts")) / "temporal"
 GOODBYE = "Thanks for chatting with us. This conversation is now closed."
 #: A wrap-up code id ("Resolved"): the emulator takes any; a real org has its own.
 WRAPUP_CODE = "5f8a5b2e-6a31-4c55-9a63-2f1d2f6c0a11"
@@ -98,7 +95,7 @@ async def run_demo(conversation_ids: list[str], *, keep_open: bool = False) -> i
             "conversation ids are for a real org: set GENESYSCLOUD_OAUTHCLIENT_ID, "
             "GENESYSCLOUD_OAUTHCLIENT_SECRET and GENESYSCLOUD_REGION, or give no ids to run on the emulator"
         )
-    problems = [p for cid in conversation_ids for p in TerminateRequest(conversation_id=cid).problems()]
+    problems = [p for cid in conversation_ids for p in _problems(cid)]
     if problems:
         raise CannotStart("; ".join(problems))
 
@@ -145,13 +142,7 @@ async def _embedded_temporal() -> AsyncIterator[tuple[Client, str]]:
         )
     ui_port = _free_port()
     with _child_stdout_discarded():
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(TEMPORAL_CLI),
-            data_converter=pydantic_data_converter,
-            ui=True,
-            ui_port=ui_port,
-            dev_server_log_level="error",
-        )
+        env = await start_dev_server(ui=True, ui_port=ui_port)
     try:
         yield env.client, f"http://127.0.0.1:{ui_port}/namespaces/{env.client.namespace}/workflows"
     finally:
@@ -174,6 +165,14 @@ def _child_stdout_discarded() -> Iterator[None]:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _problems(conversation_id: str) -> list[str]:
+    try:
+        parse(TerminateRequest, {"conversation_id": conversation_id})
+    except InvalidInput as error:
+        return error.problems
+    return []
 
 
 def _emulator_profile(url: str) -> Profile:

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from workflows import TerminateConversation, TerminateRequest, TerminateResult, workflow_id
+from workflows import (
+    TerminateConversation,
+    TerminateRequest,
+    TerminateResult,
+    workflow_id,
+)
+from workflows.contract import InvalidInput, parse
 
 from .settings import TemporalSettings
 
+__all__ = ["InvalidInput", "connect", "start_termination", "terminate", "termination_request"]
 
-class InvalidRequest(ValueError):
-    """A termination request that would fail; the message lists what to fix."""
+
+def termination_request(request: TerminateRequest | Mapping[str, Any]) -> TerminateRequest:
+    """A request as a model: a mapping (camelCase or snake_case) is validated, InvalidInput if bad."""
+    return request if isinstance(request, TerminateRequest) else parse(TerminateRequest, dict(request))
 
 
 async def connect(settings: TemporalSettings, *, timeout: float | None = None) -> Client:
@@ -28,7 +39,7 @@ async def connect(settings: TemporalSettings, *, timeout: float | None = None) -
 
 
 async def start_termination(
-    client: Client, request: TerminateRequest, *, task_queue: str
+    client: Client, request: TerminateRequest | Mapping[str, Any], *, task_queue: str
 ) -> WorkflowHandle[TerminateConversation, TerminateResult]:
     """Start the termination of a conversation, or join the one already running or finished.
 
@@ -36,9 +47,7 @@ async def start_termination(
     runs joins it, and after it finished returns it rather than running it again, unless it
     ended `failed` (a missing permission, say): then, the cause perhaps fixed, it runs again.
     """
-    problems = request.problems()
-    if problems:
-        raise InvalidRequest("; ".join(problems))
+    request = termination_request(request)
     try:
         return await _start(client, request, task_queue, WorkflowIDReusePolicy.REJECT_DUPLICATE)
     except WorkflowAlreadyStartedError:
@@ -67,7 +76,7 @@ async def _start(
     )
 
 
-async def terminate(client: Client, request: TerminateRequest, *, task_queue: str) -> TerminateResult:
+async def terminate(client: Client, request: TerminateRequest | Mapping[str, Any], *, task_queue: str) -> TerminateResult:
     """Start (or join) the termination and wait for its result."""
     handle = await start_termination(client, request, task_queue=task_queue)
     return await handle.result()

@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from closer.demo import TEMPORAL_CLI
+from closer.dev_server import start_dev_server
 from closer.temporal import terminate
 from emulator.auth import DEFAULT_CLIENT_ID as EMULATOR_CLIENT_ID
 from emulator.auth import DEFAULT_CLIENT_SECRET as EMULATOR_CLIENT_SECRET
@@ -75,11 +74,7 @@ def emulator_env(temporal_address: str, task_queue: str, emulator_url: str) -> d
 
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL_CLI),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 

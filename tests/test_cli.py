@@ -19,7 +19,14 @@ from temporalio.testing import WorkflowEnvironment
 from emulator.server import EmulatorServer
 from workflows import workflow_id
 
-from .conftest import EMULATOR_CLIENT_SECRET, emulator_env, free_port, new_id, seed, unconfigured_env
+from .conftest import (
+    EMULATOR_CLIENT_SECRET,
+    emulator_env,
+    free_port,
+    new_id,
+    seed,
+    unconfigured_env,
+)
 
 WRAPUP_CODE = "5f8a5b2e-6a31-4c55-9a63-2f1d2f6c0a11"
 

@@ -6,7 +6,13 @@ from temporalio.client import Client
 
 from workflows import workflow_id
 
-from .conftest import EMULATOR_CLIENT_SECRET, READ_ONLY_CLIENT_ID, Terminate, genesys_requests, seed
+from .conftest import (
+    EMULATOR_CLIENT_SECRET,
+    READ_ONLY_CLIENT_ID,
+    Terminate,
+    genesys_requests,
+    seed,
+)
 
 CONVERSATION_GET = "/api/v2/conversations/{conversationId}"
 PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participants/{participantId}"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from closer.dev_server import start_dev_server
 from closer.temporal import start_termination
 from workflows import TerminateConversation, TerminateRequest, workflow_id
 
-from .conftest import TEMPORAL_CLI, free_port, new_id, seed
+from .conftest import free_port, new_id, seed
 from .worker_process import WorkerProcess
 
 BATCH = 20
@@ -20,13 +20,7 @@ PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participant
 
 
 async def _start_server(port: int, database: Path) -> WorkflowEnvironment:
-    return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL_CLI),
-        data_converter=pydantic_data_converter,
-        port=port,
-        dev_server_database_filename=str(database),
-        dev_server_log_level="error",
-    )
+    return await start_dev_server(port=port, dev_server_database_filename=str(database))
 
 
 async def test_batch_survives_a_temporal_restart(tmp_path: Path, emulator) -> None:

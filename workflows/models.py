@@ -1,17 +1,18 @@
 """The termination workflow's input and result: its public contract, for every client language.
 
-Workflow type ``TerminateConversation``, id ``terminate-{conversationId}``; the payload is this
-model as JSON (pydantic data converter), so a TypeScript, Go or Java client sends the same object.
+Workflow type ``TerminateConversation``, id ``terminate-{conversationId}``; the input is one JSON
+object (camelCase, or snake_case from Python), the result one JSON object in camelCase: the JSON
+Schemas in ``schemas/`` are generated from these models.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field, field_validator
 
+from .contract import InputModel, ResultModel, check_text, check_uuid
 from .policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
 
 WORKFLOW_TYPE = "TerminateConversation"
@@ -27,49 +28,38 @@ def workflow_id(conversation_id: str) -> str:
     return f"terminate-{conversation_id}"
 
 
-class TerminateRequest(BaseModel):
+class TerminateRequest(InputModel):
     """What to end and how. Names a credentials profile, never a secret."""
 
+    #: The Genesys conversation id (a UUID).
     conversation_id: str
-    profile: str = "default"
+    #: The worker's Genesys credentials profile to use.
+    profile: str = Field(default="default", min_length=1)
     #: Why (for operators, shown in the Temporal UI). Not sent to Genesys.
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
     #: A last message to the customer on the agent's communication, sent exactly once.
     goodbye: str | None = None
     #: Wrap-up code id applied to agents who need one; without it, wrap-up is skipped where allowed.
-    wrapup_code: str | None = None
+    wrapup_code: str | None = Field(default=None, min_length=1)
     #: How long to wait for Genesys to confirm the end before the teardown fallback.
-    verify_timeout_seconds: float = DEFAULT_VERIFY_TIMEOUT_SECONDS
+    verify_timeout_seconds: float = Field(default=DEFAULT_VERIFY_TIMEOUT_SECONDS, gt=0, le=3600)
     #: Whether the last-resort full teardown may be used.
     allow_teardown: bool = True
     #: Schedule deletion of the conversation's messaging transcript once it has ended.
     delete_transcript: bool = False
 
-    def problems(self) -> list[str]:
-        """What is wrong with this request, each saying what to fix; empty when it is fine.
+    @field_validator("conversation_id")
+    @classmethod
+    def _conversation_id(cls, value: str) -> str:
+        return check_uuid(value)
 
-        Checked at every edge (CLI, API, Python starter) and again by the workflow, which fails
-        cleanly rather than letting a validation error retry its task forever.
-        """
-        found = []
-        try:
-            uuid.UUID(self.conversation_id)
-        except ValueError:
-            found.append(f"conversation id {self.conversation_id!r} is not a UUID (Genesys ids look like 3fa85f64-5717-4562-b3fc-2c963f66afa6)")
-        if not self.profile:
-            found.append("profile is empty: name a configured credentials profile (default: 'default')")
-        if self.goodbye is not None and not self.goodbye.strip():
-            found.append("goodbye is empty: give the text or leave it out")
-        if self.goodbye is not None and len(self.goodbye) > GOODBYE_MAX_CHARS:
-            found.append(f"goodbye is {len(self.goodbye)} characters: Genesys accepts at most {GOODBYE_MAX_CHARS}")
-        if self.wrapup_code is not None and not self.wrapup_code.strip():
-            found.append("wrap-up code is empty: give a wrap-up code id or leave it out")
-        if not 0 < self.verify_timeout_seconds <= 3600:
-            found.append("verify timeout must be between 0 and 3600 seconds")
-        return found
+    @field_validator("goodbye")
+    @classmethod
+    def _goodbye(cls, value: str | None) -> str | None:
+        return check_text(value, "goodbye", GOODBYE_MAX_CHARS)
 
 
-class StepRecord(BaseModel):
+class StepRecord(ResultModel):
     """One step as it happened: what users see step by step."""
 
     name: str
@@ -78,7 +68,7 @@ class StepRecord(BaseModel):
     at: datetime
 
 
-class ParticipantOutcome(BaseModel):
+class ParticipantOutcome(ResultModel):
     participant_id: str
     purpose: str | None = None
     #: disconnected: by its own PATCH; already_disconnected: Genesys had it gone already;
@@ -88,7 +78,7 @@ class ParticipantOutcome(BaseModel):
     wrapup: WrapupOutcome = "none"
 
 
-class TerminateResult(BaseModel):
+class TerminateResult(ResultModel):
     conversation_id: str
     outcome: Outcome
     participants: list[ParticipantOutcome] = Field(default_factory=list)
@@ -104,7 +94,7 @@ class TerminateResult(BaseModel):
     error: str | None = None
 
 
-class TerminateProgress(BaseModel):
+class TerminateProgress(ResultModel):
     """Answer of the ``progress`` query."""
 
     conversation_id: str

@@ -10,7 +10,8 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.models import (
@@ -26,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from activities.termination import TerminationActivities
 
+    from . import search_attributes
+    from .contract import workflow_input
     from .models import (
         WORKFLOW_TYPE,
         Outcome,
@@ -47,7 +50,9 @@ with workflow.unsafe.imports_passed_through():
         VERIFY_MAX_POLL,
     )
 
-
+#: Runs started before the front-door contract neither upserted search attributes nor sent
+#: callbacks: their histories replay without those commands.
+FRONT_DOOR_PATCH = "front-door-v1"
 
 StepInput = TypeVar("StepInput", bound=ConversationRef)
 Result = TypeVar("Result", bound=StepResult)
@@ -88,12 +93,16 @@ class TerminateConversation:
         )
 
     @workflow.run
-    async def run(self, request: TerminateRequest) -> TerminateResult:
+    async def run(self, *args: object) -> TerminateResult:
+        """Takes one argument, a ``TerminateRequest`` as JSON (see ``workflows.contract``)."""
+        request = workflow_input(TerminateRequest, args)
         self._result.conversation_id = request.conversation_id
-        problems = request.problems()
-        if problems:
-            raise ApplicationError("invalid termination request: " + "; ".join(problems), type="InvalidRequest", non_retryable=True)
         self._request = request
+        self._findable = workflow.patched(FRONT_DOOR_PATCH)
+        self._upsert(
+            search_attributes.CONVERSATION_ID.value_set(request.conversation_id),
+            search_attributes.PROFILE.value_set(request.profile),
+        )
         self._ref = ConversationRef(conversation_id=request.conversation_id, profile=request.profile)
         try:
             outcome = await self._terminate()
@@ -107,7 +116,12 @@ class TerminateConversation:
         self._result.api_calls = self._calls
         self._current = None
         self._finished = self._result
+        self._upsert(search_attributes.OUTCOME.value_set(outcome), search_attributes.STEP.value_set("done"))
         return self._result
+
+    def _upsert(self, *updates: SearchAttributeUpdate) -> None:
+        if self._findable:
+            workflow.upsert_search_attributes(list(updates))
 
     async def _terminate(self) -> Outcome:
         snapshot = (await self._step(TerminationActivities.lookup, self._ref)).snapshot
@@ -263,6 +277,8 @@ class TerminateConversation:
         # The activity's registered name: what users see in the Temporal UI. (getattr because a
         # double-underscore name would be mangled inside this class.)
         name = getattr(activity, "__temporal_activity_definition").name
+        if name != self._current:
+            self._upsert(search_attributes.STEP.value_set(name))
         self._current = name
         workflow.set_current_details(f"**{name}** ({len(self._steps)} steps done)")
         result = await workflow.execute_activity_method(
