@@ -160,6 +160,8 @@ class GoodbyeResult(StepResult):
     #: already_sent: a retry found it delivered by an earlier attempt; agent_left: the agent's
     #: communication ended before it could be sent.
     status: Literal["sent", "already_sent", "agent_left"]
+    #: The message's id (closer's own messages are not activity to a watch).
+    message_id: str | None = None
 
 
 #: refused: Genesys refused the PATCH and the participant is still there (left to the close step).

@@ -7,30 +7,15 @@ running a step any number of times ends in the same place.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
-from temporalio import activity
-
-from genesys import (
-    BadRequest,
-    ClientPool,
-    Conflict,
-    GenesysClient,
-    GenesysError,
-    NotFound,
-    UnknownProfile,
-    counting_calls,
-)
+from genesys import BadRequest, Conflict, NotFound
 from genesys.models import MediaParticipantRequest, RecordingRetention, WrapupInput
 
-from .errors import application_error, still_changing, unknown_profile_error
-from .heartbeat import heartbeating
+from .errors import still_changing
 from .models import (
     CloseInput,
     CloseResult,
-    CommunicationSnapshot,
     ConversationRef,
     ConversationSnapshot,
     DeleteTranscriptInput,
@@ -43,10 +28,7 @@ from .models import (
     StepResult,
     TeardownResult,
 )
-from .snapshot import snapshot_of
-
-R = TypeVar("R", bound=StepResult)
-I = TypeVar("I", bound=ConversationRef)
+from .steps import GenesysActivities, genesys_step
 
 # Genesys answers this when nobody is left to disconnect: the goal is reached, not an error.
 ALREADY_DISCONNECTED_CODES = frozenset({"conversation.error.participant.no.active.conversations"})
@@ -56,43 +38,8 @@ WRAPUP_REFUSED_CODES = frozenset(
 )
 
 
-StepMethod = Callable[["TerminationActivities", I], Awaitable[R]]
-
-
-def genesys_step(name: str) -> Callable[[StepMethod[I, R]], StepMethod[I, R]]:
-    """Make a method an activity called ``name``: heartbeating, counting its calls, typed errors."""
-
-    def decorate(method: StepMethod[I, R]) -> StepMethod[I, R]:
-        @activity.defn(name=name)
-        @functools.wraps(method)
-        @heartbeating
-        async def run(self: TerminationActivities, step_input: I) -> R:
-            with counting_calls() as calls:
-                try:
-                    result = await method(self, step_input)
-                except GenesysError as error:
-                    raise application_error(error, name) from None
-                except UnknownProfile as error:
-                    raise unknown_profile_error(error) from None
-            result.calls = calls[0]
-            return result
-
-        return run
-
-    return decorate
-
-
-class TerminationActivities:
+class TerminationActivities(GenesysActivities):
     """The termination steps, sharing one Genesys client per profile for the worker's life."""
-
-    def __init__(self, clients: ClientPool) -> None:
-        self._clients = clients
-
-    def _client(self, ref: ConversationRef) -> GenesysClient:
-        return self._clients.get(ref.profile)
-
-    async def _read(self, ref: ConversationRef) -> ConversationSnapshot:
-        return snapshot_of(await self._client(ref).get_conversation(ref.conversation_id))
 
     @genesys_step("lookup")
     async def lookup(self, ref: ConversationRef) -> LookupResult:
@@ -109,29 +56,7 @@ class TerminationActivities:
 
     @genesys_step("send goodbye")
     async def send_goodbye(self, goodbye: GoodbyeInput) -> GoodbyeResult:
-        # The API has no idempotency key. A retry may follow an attempt whose send Genesys
-        # accepted before the worker died, so look for the message before sending it again.
-        if activity.info().attempt > 1 and await self._goodbye_already_sent(goodbye):
-            return GoodbyeResult(status="already_sent")
-        try:
-            await self._client(goodbye).send_message(goodbye.conversation_id, goodbye.communication_id, goodbye.text)
-        except BadRequest:
-            # Refused: if the agent left in the meantime there is nobody to say it, and that is
-            # no reason not to end the conversation. Anything else is a real error.
-            communication = _communication((await self._read(goodbye)), goodbye.communication_id)
-            if communication is not None and communication.live:
-                raise
-            return GoodbyeResult(status="agent_left")
-        return GoodbyeResult(status="sent")
-
-    async def _goodbye_already_sent(self, goodbye: GoodbyeInput) -> bool:
-        communication = _communication(await self._read(goodbye), goodbye.communication_id)
-        new_ids = [m for m in (communication.message_ids if communication else []) if m not in goodbye.known_message_ids]
-        if not new_ids:
-            return False
-        # Compare texts here, in the activity: they never leave it.
-        messages = await self._client(goodbye).get_message_texts(goodbye.conversation_id, new_ids)
-        return any(m.normalized_message and m.normalized_message.text == goodbye.text for m in messages)
+        return await self._send_once(goodbye)
 
     @genesys_step("disconnect participant")
     async def disconnect_participant(self, request: DisconnectInput) -> DisconnectResult:
@@ -223,10 +148,6 @@ class TerminationActivities:
             self.teardown,
             self.delete_transcript,
         ]
-
-
-def _communication(snapshot: ConversationSnapshot, communication_id: str) -> CommunicationSnapshot | None:
-    return next((c for p in snapshot.participants for c in p.communications if c.id == communication_id), None)
 
 
 def _disconnect_body(request: DisconnectInput) -> MediaParticipantRequest:

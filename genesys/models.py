@@ -103,6 +103,8 @@ class NormalizedMessage(GenesysModel):
 
 class MessageData(GenesysModel):
     id: str
+    #: inbound: from the customer; outbound: to the customer (agent, bot, closer).
+    direction: Literal["inbound", "outbound"] | None = None
     normalized_message: NormalizedMessage | None = None
 
 

@@ -28,15 +28,9 @@ def workflow_id(conversation_id: str) -> str:
     return f"terminate-{conversation_id}"
 
 
-class TerminateRequest(InputModel):
-    """What to end and how. Names a credentials profile, never a secret."""
+class TerminationOptions(InputModel):
+    """How to end a conversation: shared by a termination request and a watch's closing."""
 
-    #: The Genesys conversation id (a UUID).
-    conversation_id: str
-    #: The worker's Genesys credentials profile to use.
-    profile: str = Field(default="default", min_length=1)
-    #: Why (for operators, shown in the Temporal UI). Not sent to Genesys.
-    reason: str | None = Field(default=None, max_length=500)
     #: A last message to the customer on the agent's communication, sent exactly once.
     goodbye: str | None = None
     #: Wrap-up code id applied to agents who need one; without it, wrap-up is skipped where allowed.
@@ -48,15 +42,32 @@ class TerminateRequest(InputModel):
     #: Schedule deletion of the conversation's messaging transcript once it has ended.
     delete_transcript: bool = False
 
+    @field_validator("goodbye")
+    @classmethod
+    def _goodbye(cls, value: str | None) -> str | None:
+        return check_text(value, "goodbye", GOODBYE_MAX_CHARS)
+
+
+class ConversationTarget(InputModel):
+    """Which conversation, through which of the worker's credentials profiles (never a secret)."""
+
+    #: The Genesys conversation id (a UUID).
+    conversation_id: str
+    #: The worker's Genesys credentials profile to use.
+    profile: str = Field(default="default", min_length=1)
+
     @field_validator("conversation_id")
     @classmethod
     def _conversation_id(cls, value: str) -> str:
         return check_uuid(value)
 
-    @field_validator("goodbye")
-    @classmethod
-    def _goodbye(cls, value: str | None) -> str | None:
-        return check_text(value, "goodbye", GOODBYE_MAX_CHARS)
+
+# Bases in this order so that the conversation comes first in the schema and in error lists.
+class TerminateRequest(TerminationOptions, ConversationTarget):
+    """What to end and how."""
+
+    #: Why (for operators, shown in the Temporal UI). Not sent to Genesys.
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class StepRecord(ResultModel):
