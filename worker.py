@@ -17,11 +17,11 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import TerminationActivities
+from activities import TerminationActivities, WatchActivities
 from closer.settings import Settings, SettingsError
 from closer.temporal import connect
 from genesys import ClientPool
-from workflows import TerminateConversation
+from workflows import TerminateConversation, WatchConversation
 
 #: On shutdown, running steps get this long to finish before they are cancelled (and retried elsewhere).
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
@@ -31,8 +31,8 @@ def build_worker(client: Client, task_queue: str, clients: ClientPool) -> Worker
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[TerminateConversation],
-        activities=TerminationActivities(clients).all(),
+        workflows=[TerminateConversation, WatchConversation],
+        activities=[*TerminationActivities(clients).all(), *WatchActivities(clients).all()],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 

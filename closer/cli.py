@@ -267,3 +267,9 @@ def _root_message(error: BaseException) -> str:
     while error.__cause__ is not None:
         error = error.__cause__
     return str(error)
+
+
+# Commands with modules of their own (imported last: they build on the helpers above).
+from .watch_cli import watch  # noqa: E402
+
+cli.add_command(watch)

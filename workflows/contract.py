@@ -90,9 +90,11 @@ def problems_of(error: ValidationError, model: type[BaseModel] | None = None) ->
     """
     problems = []
     for item in error.errors(include_input=False, include_url=False):
-        field = ".".join(str(part) for part in item["loc"]) or "input"
+        field = ".".join(str(part) for part in item["loc"])
         kind, message = item["type"], item["msg"]
-        if kind == "missing":
+        if not field:  # a check across fields: its message names them
+            problems.append(message.removeprefix("Value error, "))
+        elif kind == "missing":
             problems.append(f"{field}: required")
         elif kind == "extra_forbidden":
             problems.append(f"{field}: unknown field{_suggestion(field, model) if len(item['loc']) == 1 else ''}")

@@ -27,6 +27,8 @@ def parse_duration(value: Any) -> timedelta:
         return timedelta(seconds=value)
     if isinstance(value, str):
         text = value.strip()
+        if re.fullmatch(r"\d+(?:\.\d+)?", text):
+            return timedelta(seconds=float(text))
         match = _SHORT.match(text.lower()) or _ISO.match(text.upper())
         if match and any(match.groups()):
             days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())

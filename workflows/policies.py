@@ -37,3 +37,12 @@ TEARDOWN_VERIFY_TIMEOUT = timedelta(seconds=60)
 TRANSCRIPT_DELETE_AFTER = timedelta(minutes=1)
 #: Default wait for Genesys to confirm the end before the teardown fallback.
 DEFAULT_VERIFY_TIMEOUT_SECONDS = 60.0
+
+#: A watch reads Genesys: the same step timeouts, but a failing read is retried for longer (the
+#: watch has nothing better to do, and closing without a confirming read is never an option).
+WATCH_READ_SCHEDULE_TO_CLOSE = timedelta(hours=1)
+#: Waiting for a termination that another caller started: as long as a termination can take.
+JOIN_TERMINATION_START_TO_CLOSE = timedelta(hours=1)
+#: A watch continues as new past this many history events, well before Temporal suggests it
+#: (~4K) and far from its limits (50K), carrying its state: a busy watch's history stays short.
+WATCH_CONTINUE_AS_NEW_EVENTS = 1000
