@@ -98,6 +98,15 @@ def session_emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
+def own_emulator() -> Iterator[EmulatorServer]:
+    """An emulator for one test alone, e.g. so an analytics query finds exactly what it seeded.
+    Its request log joins the session's conformance check."""
+    with EmulatorServer(config=TEST_EMULATOR_CONFIG) as emu:
+        yield emu
+        EMULATOR_LOGS.extend(emu.admin.requests())
+
+
+@pytest.fixture
 def emulator(session_emulator: EmulatorServer) -> Iterator[EmulatorServer]:
     """The session's emulator; whatever a test changes (config, faults, holds) is undone after it."""
     yield session_emulator
