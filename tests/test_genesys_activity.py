@@ -7,10 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from emulator.clock import format_iso
 from emulator.server import EmulatorServer
 from genesys import GenesysClient, PermissionDenied, RateLimited, counting_calls
 
 from .conftest import emulator_profile, seed
+from .emulator.test_emulator_analytics import open_web_messaging
 
 DETAILS_QUERY = "/api/v2/analytics/conversations/details/query"
 
@@ -57,27 +59,7 @@ async def test_details_query_pages_through_the_open_web_messaging_conversations(
     assert pages[3].conversations == []  # Genesys leaves the list out of an empty page
     assert all(c.conversation_end is None and c.conversation_start < end for c in pages[0].conversations)
     [first, *_] = [r for r in own_emulator.admin.requests() if r["path"] == DETAILS_QUERY]
-    assert first["body"] == {
-        "interval": f"{_stamp(start)}/{_stamp(end)}",
-        "order": "asc",
-        "orderBy": "conversationStart",
-        "paging": {"pageSize": 25, "pageNumber": 1},
-        "conversationFilters": [
-            {
-                "type": "and",
-                "predicates": [{"type": "dimension", "dimension": "conversationEnd", "operator": "notExists"}],
-            }
-        ],
-        "segmentFilters": [
-            {
-                "type": "and",
-                "predicates": [
-                    {"type": "dimension", "dimension": "mediaType", "value": "message"},
-                    {"type": "dimension", "dimension": "messageType", "value": "webmessaging"},
-                ],
-            }
-        ],
-    }
+    assert first["body"] == open_web_messaging(f"{format_iso(start)}/{format_iso(end)}", page_number=1, page_size=25)
 
 
 async def test_details_query_errors_are_typed_like_every_other_call(emulator: EmulatorServer) -> None:
@@ -97,7 +79,3 @@ async def test_details_query_errors_are_typed_like_every_other_call(emulator: Em
             await client.query_conversation_details(start, end)
 
     assert limited.value.retry_after == 3
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

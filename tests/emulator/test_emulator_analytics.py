@@ -14,13 +14,10 @@ from typing import Any
 import pytest
 
 from emulator import EmulatorServer
+from emulator.clock import format_iso
 
 from .conftest import TEST_CONFIG, GenesysApi
 from .test_emulator_auth import assert_error_body
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def open_web_messaging(interval: str, page_number: int = 1, page_size: int = 100) -> dict[str, Any]:
@@ -47,7 +44,7 @@ def open_web_messaging(interval: str, page_number: int = 1, page_size: int = 100
 
 def last_hours(hours: float = 3) -> str:
     now = datetime.now(timezone.utc)
-    return f"{stamp(now - timedelta(hours=hours))}/{stamp(now + timedelta(minutes=1))}"
+    return f"{format_iso(now - timedelta(hours=hours))}/{format_iso(now + timedelta(minutes=1))}"
 
 
 def found(api: GenesysApi, body: dict[str, Any]) -> list[str]:
@@ -94,7 +91,7 @@ def test_a_conversation_is_found_once_analytics_has_caught_up_with_it(own: Emula
     own.admin.config(analytics_lag_s=0.4)
     started = datetime.now(timezone.utc)
     cid = own.admin.seed("agent", started_ago_s=0)["conversationId"]
-    query = open_web_messaging(f"{stamp(started - timedelta(seconds=1))}/{stamp(started + timedelta(hours=1))}")
+    query = open_web_messaging(f"{format_iso(started - timedelta(seconds=1))}/{format_iso(started + timedelta(hours=1))}")
 
     assert found(own_api, query) == []
     time.sleep(0.45)
