@@ -80,21 +80,15 @@ class MessageMediaParticipant(GenesysModel):
     purpose: str | None = None
     state: MediaState | None = None
     type: str | None = None
+    start_time: datetime | None = None
     messages: list[MessageDetails] = Field(default_factory=list)
+    """Which participant lists which message is UNCONFIRMED: the latest ``messageTime`` over all
+    participants is the last activity; the bulk read's ``direction`` says who sent it."""
 
 
 class MessageConversation(GenesysModel):
     id: str
     participants: list[MessageMediaParticipant] = Field(default_factory=list)
-
-    @property
-    def last_message_time(self) -> datetime | None:
-        """When anyone last sent a message (the latest ``messageTime``); None if nobody has.
-
-        Which participant lists which message is UNCONFIRMED (API.md "Activity"), so this looks
-        at all of them; it cannot say who sent the last message."""
-        times = [m.message_time for p in self.participants for m in p.messages if m.message_time is not None]
-        return max(times, default=None)
 
 
 # --- finding conversations: POST /api/v2/analytics/conversations/details/query ---------------
