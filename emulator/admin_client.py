@@ -29,6 +29,11 @@ class AdminClient:
         """The emulator's internal view of a conversation (message texts, pending changes...)."""
         return self._call("GET", f"/conversations/{conversation_id}")
 
+    def send_message(self, conversation_id: str, sender: str, text: str) -> dict[str, Any]:
+        """The conversation's `sender` ("customer", "agent" or "bot") sends `text` now; returns
+        `messageId`, `messageTime` and `participantId`."""
+        return self._call("POST", f"/conversations/{conversation_id}/messages", json={"from": sender, "text": text})
+
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         """The logged Genesys requests with `seq` greater than `since`, oldest first."""
         return self._call("GET", "/requests", params={"since": since})["requests"]

@@ -6,9 +6,9 @@ Errors here are plain `{"error": "..."}` with a 4xx status.
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -18,7 +18,7 @@ from .core import Emulator
 from .errors import GenesysError
 from .faults import FaultRule, Hold, HoldRule
 from .scenarios import SeedRequest, seed, seed_response
-from .state import Conversation
+from .state import Conversation, Sender
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -30,6 +30,15 @@ class ClientRequest(BaseModel):
     client_secret: str
     permissions: list[str] | None
     """None: every permission."""
+
+
+class MessageRequest(BaseModel):
+    """A participant sends a message now: `{"from": "customer" | "agent" | "bot", "text": ...}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sender: Sender = Field(alias="from")
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 class AdminError(Exception):
@@ -49,12 +58,24 @@ async def seed_conversation(request: Request) -> Response:
 
 
 async def conversation_view(request: Request) -> Response:
-    emulator = _emulator(request)
+    return JSONResponse(_view(_emulator(request), _conversation(request, clock.now())))
+
+
+async def send_message(request: Request) -> Response:
+    """Activity on demand: the customer, the agent or the bot sends a message now. Agent and bot
+    messages reach the guest's socket, as the Genesys message POST's do."""
+    now = clock.now()
+    conversation = _conversation(request, now)
+    body = await _model(request, MessageRequest)
     try:
-        conversation = emulator.conversation(request.path_params["conversation_id"])
+        participant = conversation.connected_sender(body.sender)
     except GenesysError as error:
-        raise AdminError(404, error.message) from None
-    return JSONResponse(_view(emulator, conversation))
+        raise AdminError(400, error.message) from None
+    message = participant.send(body.text, now)
+    if message.direction == "outbound":
+        _emulator(request).guests.deliver(conversation.id, message)
+    answer = {"messageId": message.id, "messageTime": clock.iso(message.at), "participantId": participant.id}
+    return JSONResponse(answer, status_code=201)
 
 
 async def list_requests(request: Request) -> Response:
@@ -81,7 +102,7 @@ async def put_config(request: Request) -> Response:
     try:
         config = _emulator(request).update_config(changes)
     except ValidationError as error:
-        raise AdminError(400, str(error)) from None
+        raise AdminError(400, _problems(error)) from None
     return JSONResponse(config.model_dump())
 
 
@@ -177,6 +198,13 @@ def _emulator(request: Request) -> Emulator:
     return request.app.state.emulator  # type: ignore[no-any-return]
 
 
+def _conversation(request: Request, now: float) -> Conversation:
+    try:
+        return _emulator(request).conversation(request.path_params["conversation_id"], now)
+    except GenesysError as error:
+        raise AdminError(404, error.message) from None
+
+
 def _hold(request: Request) -> Hold:
     hold = _emulator(request).holds.get(request.path_params["hold_id"])
     if hold is None:
@@ -195,7 +223,15 @@ async def _model(request: Request, model: type[ModelT]) -> ModelT:
     try:
         return model.model_validate(await _json(request))
     except ValidationError as error:
-        raise AdminError(400, str(error)) from None
+        raise AdminError(400, _problems(error)) from None
+
+
+def _problems(error: ValidationError) -> str:
+    """One line per problem, naming the field: `from: Input should be 'customer', 'agent' or 'bot'`."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc']) or 'body'}: {problem['msg']}"
+        for problem in error.errors(include_url=False)
+    )
 
 
 async def admin_error(request: Request, error: Exception) -> Response:
@@ -206,6 +242,7 @@ async def admin_error(request: Request, error: Exception) -> Response:
 ADMIN_ROUTES = [
     Route("/conversations", seed_conversation, methods=["POST"]),
     Route("/conversations/{conversation_id}", conversation_view, methods=["GET"]),
+    Route("/conversations/{conversation_id}/messages", send_message, methods=["POST"]),
     Route("/requests", list_requests, methods=["GET"]),
     Route("/requests", clear_requests, methods=["DELETE"]),
     Route("/config", get_config, methods=["GET"]),

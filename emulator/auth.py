@@ -26,6 +26,7 @@ MESSAGE_CREATE = "conversation:message:create"
 WEBMESSAGING_CREATE = "conversation:webmessaging:create"
 RECORDING_VIEW = "recording:recording:view"
 RECORDING_EDIT_RETENTION = "recording:recording:editRetention"
+ANALYTICS_CONVERSATION_DETAIL_VIEW = "analytics:conversationDetail:view"
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def parse_json(raw: bytes) -> object:
 
 
 def participant_change(body: object) -> ParticipantChange:
-    fields = _object(body, "MediaParticipantRequest", MEDIA_PARTICIPANT_REQUEST_FIELDS)
+    fields = declared_object(body, "MediaParticipantRequest", MEDIA_PARTICIPANT_REQUEST_FIELDS)
     state = fields.get("state")
     if state is not None and state not in MEDIA_STATES:
         raise bad_request(f"Invalid value for state: {state!r}.", "invalid.value")
@@ -84,7 +84,7 @@ def participant_change(body: object) -> ParticipantChange:
 
 def wrapup_input(body: object) -> dict[str, object]:
     """A `WrapupInput`, kept as the `Wrapup` it becomes."""
-    fields = _object(body, "WrapupInput", WRAPUP_INPUT_FIELDS)
+    fields = declared_object(body, "WrapupInput", WRAPUP_INPUT_FIELDS)
     code = fields.get("code")
     if code is not None and not isinstance(code, str):
         raise bad_request("wrapup.code must be a string (a wrap-up code id).", "invalid.value")
@@ -93,7 +93,7 @@ def wrapup_input(body: object) -> dict[str, object]:
 
 def text_body(body: object) -> str:
     """The text of an `AdditionalMessage`: 1 to 2000 characters."""
-    fields = _object(body, "AdditionalMessage", ADDITIONAL_MESSAGE_FIELDS)
+    fields = declared_object(body, "AdditionalMessage", ADDITIONAL_MESSAGE_FIELDS)
     text = fields.get("textBody")
     if not isinstance(text, str) or not 1 <= len(text) <= MAX_TEXT_LENGTH:
         raise bad_request(f"textBody must be a string of 1 to {MAX_TEXT_LENGTH} characters.", "invalid.value")
@@ -103,7 +103,7 @@ def text_body(body: object) -> str:
 def conversation_disconnect(body: object) -> None:
     """The conversation PATCH only disconnects: its body must be `{"state": "disconnected"}`
     (other declared `Conversation` fields, which typed SDKs send as dummies, are ignored)."""
-    fields = _object(body, "Conversation", CONVERSATION_FIELDS)
+    fields = declared_object(body, "Conversation", CONVERSATION_FIELDS)
     if fields.get("state") != "disconnected":
         raise bad_request('This operation only disconnects: send {"state": "disconnected"}.')
 
@@ -116,7 +116,7 @@ def message_ids(body: object) -> list[str]:
 
 def recording_delete_date(body: object) -> str | None:
     """The `deleteDate` of a `Recording` update, normalized; None if the body has none."""
-    fields = _object(body, "Recording", RECORDING_FIELDS)
+    fields = declared_object(body, "Recording", RECORDING_FIELDS)
     value = fields.get("deleteDate")
     if value is None:
         return None
@@ -126,7 +126,8 @@ def recording_delete_date(body: object) -> str | None:
         raise bad_request(f"deleteDate must be an ISO-8601 date-time, got {value!r}.", "invalid.value") from None
 
 
-def _object(body: object, model: str, declared: frozenset[str]) -> dict[str, object]:
+def declared_object(body: object, model: str, declared: frozenset[str]) -> dict[str, object]:
+    """`body` as a JSON object of SDK model `model`; 400 `bad.request` for any undeclared field."""
     if not isinstance(body, dict):
         raise bad_request(f"The body must be a JSON object ({model}).")
     unknown = sorted(set(body) - declared)

@@ -25,6 +25,11 @@ def iso(at: float) -> str:
     return stamp.replace("+00:00", "Z")
 
 
+def at_wall(value: datetime) -> float:
+    """The monotonic time of a wall-clock moment (the inverse of `iso`), e.g. a query's interval."""
+    return _MONOTONIC_AT_START + (value.timestamp() - _WALL_AT_START)
+
+
 def parse_iso(value: str) -> datetime:
     """Parse an ISO-8601 timestamp; `Z` is accepted on every supported Python (3.10 has no `Z`)."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))

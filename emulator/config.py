@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+MessagePlacement = Literal["sender", "customer"]
+"""Whose `messages[]` lists a message (UNCONFIRMED in Genesys, see `message_placement`)."""
 
 
 class EmulatorConfig(BaseModel):
@@ -29,9 +34,18 @@ class EmulatorConfig(BaseModel):
     """After-call work ends with a system wrap-up after this long; None: it waits forever."""
     seed: int | None = None
     """Seeds the random source of fault rules with a `rate`, so a run is reproducible."""
+    analytics_lag_s: float = Field(2.0, ge=0)
+    """Analytics is near-real-time: the details query finds a conversation this long after it
+    started, and shows its `conversationEnd` this long after it ended."""
 
     # UNCONFIRMED behaviours of the real API (see README "Assumptions").
     customer_disconnect_ends_conversation: bool = False
     """If true, disconnecting the customer disconnects every other participant too."""
     system_participants_accept_patch: bool = True
     """If false, the participant PATCH on an acd/workflow/ivr participant answers 400."""
+    message_placement: MessagePlacement = "sender"
+    """Whose `messages[]` (`MessageDetails`) in the conversation GETs lists a message: its sender's
+    (the customer's on the customer, the agent's on the agent, the bot's on the workflow
+    participant), or, with "customer", every message on the customer participant."""
+    analytics_max_page_size: int = Field(100, ge=1)
+    """The largest `paging.pageSize` the details query accepts; above it, 400."""

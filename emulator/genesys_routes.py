@@ -10,10 +10,9 @@ import math
 
 from starlette.responses import JSONResponse, Response
 
-from . import auth, bodies, clock, wire
+from . import analytics, auth, bodies, clock, wire
 from .errors import bad_request, not_found
 from .gateway import Call, GenesysRoute
-from .guest import agent_message_event
 from .state import Conversation, Participant
 
 CONVERSATION = "/api/v2/conversations/{conversationId}"
@@ -35,11 +34,13 @@ async def oauth_token(call: Call) -> Response:
 
 
 async def get_conversation(call: Call) -> Response:
-    return JSONResponse(wire.conversation(call.conversation(clock.now())))
+    placement = call.emulator.config.message_placement
+    return JSONResponse(wire.conversation(call.conversation(clock.now()), placement))
 
 
 async def get_message_conversation(call: Call) -> Response:
-    return JSONResponse(wire.message_conversation(call.conversation(clock.now())))
+    placement = call.emulator.config.message_placement
+    return JSONResponse(wire.message_conversation(call.conversation(clock.now()), placement))
 
 
 async def patch_participant(call: Call) -> Response:
@@ -83,7 +84,7 @@ async def patch_message_conversation(call: Call) -> Response:
     conversation = call.conversation(now)
     bodies.conversation_disconnect(call.json())
     conversation.disconnect_all(now, call.emulator.config)
-    return JSONResponse(wire.conversation(conversation))
+    return JSONResponse(wire.conversation(conversation, call.emulator.config.message_placement))
 
 
 async def post_wrapup(call: Call) -> Response:
@@ -99,7 +100,7 @@ async def post_message(call: Call) -> Response:
     conversation = call.conversation(now)
     text = bodies.text_body(call.json())
     message = conversation.send_agent_message(call.params["communicationId"], text, now)
-    call.emulator.guests.push(conversation.id, agent_message_event(message))
+    call.emulator.guests.deliver(conversation.id, message)
     participant, _ = conversation.communication(call.params["communicationId"])
     return JSONResponse(wire.message_data(conversation, participant, message))
 
@@ -132,6 +133,15 @@ async def put_recording(call: Call) -> Response:
     return JSONResponse(wire.recording(conversation))
 
 
+async def post_conversation_details_query(call: Call) -> Response:
+    """Finding conversations (a sweep): only the query closer sends is understood, see `analytics`."""
+    now = clock.now()
+    config = call.emulator.config
+    query = analytics.parse_query(call.json(), config.analytics_max_page_size)
+    conversations = call.emulator.conversations.settled(now, config)
+    return JSONResponse(analytics.answer(query, conversations, now, config.analytics_lag_s))
+
+
 def _participant_with_communication(call: Call, conversation: Conversation) -> Participant:
     participant = conversation.participant(call.params["participantId"])
     if participant.communication.id != call.params["communicationId"]:
@@ -158,5 +168,11 @@ ROUTES: list[GenesysRoute] = [
     GenesysRoute("GET", CONVERSATION + "/recordings", get_recordings, (auth.RECORDING_VIEW,)),
     GenesysRoute(
         "PUT", CONVERSATION + "/recordings/{recordingId}", put_recording, (auth.RECORDING_EDIT_RETENTION,)
+    ),
+    GenesysRoute(
+        "POST",
+        "/api/v2/analytics/conversations/details/query",
+        post_conversation_details_query,
+        (auth.ANALYTICS_CONVERSATION_DETAIL_VIEW,),
     ),
 ]

@@ -1,8 +1,8 @@
 """The guest side of Web Messaging: the Messenger's WebSocket (`wss://webmessaging.{region}/v1`).
 
 Only what the project needs: configure a session with the guest token a seed returned, receive the
-agent's messages, send messages, echo, and receive the Presence Disconnect event when the
-conversation ends (if the seed's deployment enables it: `disconnect` "Send" or "ReadOnly").
+agent's and the bot's messages, send messages, echo, and receive the Presence Disconnect event when
+the conversation ends (if the seed's deployment enables it: `disconnect` "Send" or "ReadOnly").
 Shapes follow the Messenger transport SDK (`type`/`class`/`code`/`body` envelopes).
 
 State is settled lazily, so each connected guest has a small writer task that, between pushes,
@@ -54,13 +54,20 @@ class GuestHub:
     def connected(self, conversation_id: str) -> int:
         return len(self._sessions[conversation_id])
 
-    def push(self, conversation_id: str, payload: dict[str, object]) -> None:
-        for session in self._sessions[conversation_id]:
+    def push(self, conversation_id: str, payload: dict[str, object]) -> int:
+        """Queue `payload` for every guest of the conversation; how many there are."""
+        sessions = self._sessions[conversation_id]
+        for session in sessions:
             session.outbox.put_nowait(payload)
+        return len(sessions)
+
+    def deliver(self, conversation_id: str, message: ChatMessage) -> None:
+        """An agent's or bot's message to the guests; `delivered` if any was there to get it."""
+        message.delivered = self.push(conversation_id, agent_message_event(message)) > 0
 
 
 def agent_message_event(message: ChatMessage) -> dict[str, object]:
-    """An outbound (agent) text as the guest receives it."""
+    """An outbound (agent or bot) text as the guest receives it."""
     body = {"type": "Text", "text": message.text, "direction": "Outbound", "id": message.id}
     return _structured({**body, "channel": {"time": clock.iso(message.at)}})
 

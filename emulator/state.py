@@ -25,6 +25,10 @@ SYSTEM_WRAPUP = {"code": "ININ-WRAP-UP-TIMEOUT", "name": "ININ-WRAP-UP-TIMEOUT"}
 
 GuestDisconnect = Literal["Send", "ReadOnly"]
 
+Sender = Literal["customer", "agent", "bot"]
+# UNCONFIRMED how a bot appears: here, as an Architect flow participant (purpose workflow).
+SENDER_PURPOSES: dict[Sender, str] = {"customer": "customer", "agent": "agent", "bot": "workflow"}
+
 
 @dataclass
 class ChatMessage:
@@ -35,6 +39,8 @@ class ChatMessage:
     direction: Literal["inbound", "outbound"]
     text: str
     at: float
+    delivered: bool = False
+    """An outbound message a guest's socket received (`delivery-success` rather than `sent`)."""
 
 
 @dataclass
@@ -102,6 +108,14 @@ class Participant:
         self.wrapup_skipped = True
         if self.in_after_call_work:
             self.acw_ended_at = at
+
+    def send(self, text: str, at: float) -> ChatMessage:
+        """A message this participant sends on its communication: inbound from the customer,
+        outbound from anyone else."""
+        direction: Literal["inbound", "outbound"] = "inbound" if self.purpose == "customer" else "outbound"
+        message = ChatMessage(str(uuid.uuid4()), direction, text, at)
+        self.communication.messages.append(message)
+        return message
 
 
 def check_can_skip_wrapup(participant: Participant) -> None:
@@ -175,6 +189,17 @@ class Conversation:
             if participant.communication.id == communication_id:
                 return participant, participant.communication
         raise not_found(f"Communication {communication_id}")
+
+    def connected_sender(self, sender: Sender) -> Participant:
+        """The connected participant who sends as `sender`; 400 `bad.request` if there is none."""
+        purpose = SENDER_PURPOSES[sender]
+        present = [p for p in self.participants if p.purpose == purpose]
+        if not present:
+            raise bad_request(f"Conversation {self.id} has no {sender} (a participant with purpose '{purpose}').")
+        connected = next((p for p in present if p.connected), None)
+        if connected is None:
+            raise bad_request(f"The {sender} of conversation {self.id} is no longer connected.")
+        return connected
 
     def messages(self) -> list[tuple[Participant, ChatMessage]]:
         """Every message of the conversation, oldest first."""
@@ -254,9 +279,7 @@ class Conversation:
             )
         if communication.state != "connected":
             raise bad_request(f"Communication {communication_id} is {communication.state}, not connected.")
-        message = ChatMessage(str(uuid.uuid4()), "outbound", text, now)
-        communication.messages.append(message)
-        return message
+        return participant.send(text, now)
 
     def _check_not_in_flight(self, participant: Participant) -> None:
         if participant.pending is not None:
@@ -314,6 +337,12 @@ class ConversationStore:
             raise not_found(f"Conversation {conversation_id}")
         conversation.settle(now, config)
         return conversation
+
+    def settled(self, now: float, config: EmulatorConfig) -> list[Conversation]:
+        """Every conversation, settled to `now`."""
+        for conversation in self._conversations.values():
+            conversation.settle(now, config)
+        return list(self._conversations.values())
 
     def by_guest_token(self, token: str) -> Conversation | None:
         for conversation in self._conversations.values():

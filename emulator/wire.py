@@ -7,30 +7,33 @@ Field names, and enum values, are exactly those of the SDK models named in each 
 from __future__ import annotations
 
 from .clock import iso
+from .config import MessagePlacement
 from .state import ChatMessage, Communication, Conversation, Participant
 
 
-def conversation(c: Conversation) -> dict[str, object]:
+def conversation(c: Conversation, placement: MessagePlacement) -> dict[str, object]:
     """`Conversation`, as `GET /api/v2/conversations/{conversationId}` answers."""
     return _compact(
         {
             "id": c.id,
             "startTime": iso(c.started_at),
             "endTime": _iso_or_none(c.ended_at),
-            "participants": [_participant(p) for p in c.participants],
+            "participants": [_participant(p, _listed_messages(c, p, placement)) for p in c.participants],
             "selfUri": f"/api/v2/conversations/{c.id}",
         }
     )
 
 
-def message_conversation(c: Conversation) -> dict[str, object]:
+def message_conversation(c: Conversation, placement: MessagePlacement) -> dict[str, object]:
     """`MessageConversation`, as `GET /api/v2/conversations/messages/{conversationId}` answers.
 
     It has no `endTime` and no communication ids: participants are flat."""
     return _compact(
         {
             "id": c.id,
-            "participants": [_message_media_participant(p) for p in c.participants],
+            "participants": [
+                _message_media_participant(p, _listed_messages(c, p, placement)) for p in c.participants
+            ],
             "selfUri": f"/api/v2/conversations/messages/{c.id}",
         }
     )
@@ -73,7 +76,35 @@ def message_data(c: Conversation, participant: Participant, message: ChatMessage
     }
 
 
-def _participant(p: Participant) -> dict[str, object]:
+def analytics_conversation(c: Conversation, end: float | None) -> dict[str, object]:
+    """`AnalyticsConversationWithoutAttributes`, with the end analytics knows of (it lags)."""
+    return _compact(
+        {
+            "conversationId": c.id,
+            "conversationStart": iso(c.started_at),
+            "conversationEnd": _iso_or_none(end),
+            "originatingDirection": "inbound",
+            "participants": [_analytics_participant(p) for p in c.participants],
+        }
+    )
+
+
+def _analytics_participant(p: Participant) -> dict[str, object]:
+    """`AnalyticsParticipantWithoutAttributes` with its communication as its one `AnalyticsSession`."""
+    comm = p.communication
+    session = {"sessionId": comm.id, "mediaType": "message", "messageType": comm.type, "direction": comm.direction}
+    return _compact({"participantId": p.id, "purpose": p.purpose, "userId": p.user_id, "sessions": [session]})
+
+
+def _listed_messages(c: Conversation, p: Participant, placement: MessagePlacement) -> list[ChatMessage]:
+    """The messages a participant's `messages[]` lists. UNCONFIRMED in Genesys: each on its
+    sender (the default), or all of them on the customer (config `message_placement`)."""
+    if placement == "sender":
+        return p.communication.messages
+    return [m for _, m in c.messages()] if p.purpose == "customer" else []
+
+
+def _participant(p: Participant, messages: list[ChatMessage]) -> dict[str, object]:
     """`Participant` of the generic GET: its communication is `messages[0]` (a `Message`)."""
     return _compact(
         {
@@ -86,12 +117,12 @@ def _participant(p: Participant) -> dict[str, object]:
             "queueId": p.queue_id,
             "purpose": p.purpose,
             **_wrapup_fields(p),
-            "messages": [_communication(p.communication)],
+            "messages": [_communication(p.communication, messages)],
         }
     )
 
 
-def _communication(comm: Communication) -> dict[str, object]:
+def _communication(comm: Communication, messages: list[ChatMessage]) -> dict[str, object]:
     """`Message`: a messaging communication."""
     return _compact(
         {
@@ -103,12 +134,12 @@ def _communication(comm: Communication) -> dict[str, object]:
             "connectedTime": iso(comm.connected_at),
             "disconnectedTime": _iso_or_none(comm.disconnected_at),
             "type": comm.type,
-            "messages": [_message_details(m) for m in comm.messages],
+            "messages": [_message_details(m) for m in messages],
         }
     )
 
 
-def _message_media_participant(p: Participant) -> dict[str, object]:
+def _message_media_participant(p: Participant, messages: list[ChatMessage]) -> dict[str, object]:
     comm = p.communication
     return _compact(
         {
@@ -125,7 +156,7 @@ def _message_media_participant(p: Participant) -> dict[str, object]:
             "queue": {"id": p.queue_id} if p.queue_id else None,
             **_wrapup_fields(p),
             "type": comm.type,
-            "messages": [_message_details(m) for m in comm.messages],
+            "messages": [_message_details(m) for m in messages],
         }
     )
 
@@ -160,7 +191,10 @@ def _transcript_entry(p: Participant, m: ChatMessage) -> dict[str, object]:
 
 
 def _status(m: ChatMessage) -> str:
-    return "sent" if m.direction == "outbound" else "received"
+    """Inbound: `received`; outbound: `sent`, or `delivery-success` once a guest's socket got it."""
+    if m.direction == "inbound":
+        return "received"
+    return "delivery-success" if m.delivered else "sent"
 
 
 def _iso_or_none(at: float | None) -> str | None:

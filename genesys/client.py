@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 
 import httpx
 from pydantic import TypeAdapter
@@ -14,9 +15,12 @@ from .auth import TokenSource
 from .errors import RateLimited, Unreachable, error_from_response
 from .models import (
     AdditionalMessage,
+    AnalyticsConversationQueryResponse,
     Conversation,
+    ConversationQuery,
     ConversationStateRequest,
     MediaParticipantRequest,
+    MessageConversation,
     MessageData,
     Recording,
     RecordingRetention,
@@ -77,6 +81,22 @@ class GenesysClient:
         """``GET /api/v2/conversations/{conversationId}``: the only read that has ``endTime``."""
         response = await self._request("GET", f"/api/v2/conversations/{conversation_id}")
         return Conversation.model_validate(response.json())
+
+    async def get_message_conversation(self, conversation_id: str) -> MessageConversation:
+        """``GET /api/v2/conversations/messages/{conversationId}``: each participant's messages with
+        their ``messageTime``, the conversation's activity. No ``endTime`` here."""
+        response = await self._request("GET", f"/api/v2/conversations/messages/{conversation_id}")
+        return MessageConversation.model_validate(response.json())
+
+    async def query_conversation_details(
+        self, interval_start: datetime, interval_end: datetime, page_number: int = 1, page_size: int = 100
+    ) -> AnalyticsConversationQueryResponse:
+        """``POST /api/v2/analytics/conversations/details/query``: one page (numbered from 1) of
+        the web messaging conversations that started in the interval and that analytics does not
+        know to have ended. Analytics lags: a hit is a candidate to read, not a verdict."""
+        query = ConversationQuery.open_web_messaging(interval_start, interval_end, page_number, page_size)
+        response = await self._request("POST", "/api/v2/analytics/conversations/details/query", json=query.to_wire())
+        return AnalyticsConversationQueryResponse.model_validate(response.json())
 
     async def get_message_texts(self, conversation_id: str, message_ids: list[str]) -> list[MessageData]:
         """``POST /api/v2/conversations/messages/{conversationId}/messages/bulk``."""

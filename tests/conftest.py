@@ -27,8 +27,9 @@ from workflows import TerminateRequest, TerminateResult
 
 TASK_QUEUE = "closer-tests"
 READ_ONLY_CLIENT_ID = "read-only-client"
-# Quick but still asynchronous: a disconnect lands after its 202, endTime after that.
-TEST_EMULATOR_CONFIG = EmulatorConfig(disconnect_delay_s=0.2, end_delay_s=0.3)
+# Quick but still asynchronous: a disconnect lands after its 202, endTime after that; analytics
+# without lag (the tests of the lag set it themselves).
+TEST_EMULATOR_CONFIG = EmulatorConfig(disconnect_delay_s=0.2, end_delay_s=0.3, analytics_lag_s=0)
 
 # Request logs of every emulator the session ran, for the conformance check at the end.
 EMULATOR_LOGS: list[dict] = []
@@ -86,6 +87,15 @@ def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
 
 @pytest.fixture(scope="session")
 def session_emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(config=TEST_EMULATOR_CONFIG) as emu:
+        yield emu
+        EMULATOR_LOGS.extend(emu.admin.requests())
+
+
+@pytest.fixture
+def own_emulator() -> Iterator[EmulatorServer]:
+    """An emulator for one test alone, e.g. so an analytics query finds exactly what it seeded.
+    Its request log joins the session's conformance check."""
     with EmulatorServer(config=TEST_EMULATOR_CONFIG) as emu:
         yield emu
         EMULATOR_LOGS.extend(emu.admin.requests())

@@ -12,12 +12,14 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from types import EllipsisType
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
+from genesys.models import ConversationQuery
 from tests import conftest, sdk_oracle
 from tests.conftest import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 
@@ -30,9 +32,17 @@ MESSAGE_CONVERSATION_GET = "/api/v2/conversations/messages/{conversationId}"
 MESSAGE_POST = "/api/v2/conversations/messages/{conversationId}/communications/{communicationId}/messages"
 BULK_MESSAGES_POST = "/api/v2/conversations/messages/{conversationId}/messages/bulk"
 RECORDINGS_GET = "/api/v2/conversations/{conversationId}/recordings"
+DETAILS_QUERY = "/api/v2/analytics/conversations/details/query"
 
-# What closer's termination path must have sent for the session check to mean anything.
-REQUIRED_SUITE_OPERATIONS = {("PATCH", PARTICIPANT_PATCH), ("GET", CONVERSATION_GET), ("POST", MESSAGE_POST)}
+# What closer must have sent (its termination path, its activity read and its sweep query) for the
+# session check to mean anything.
+REQUIRED_SUITE_OPERATIONS = {
+    ("PATCH", PARTICIPANT_PATCH),
+    ("GET", CONVERSATION_GET),
+    ("POST", MESSAGE_POST),
+    ("GET", MESSAGE_CONVERSATION_GET),
+    ("POST", DETAILS_QUERY),
+}
 
 
 @dataclass(frozen=True)
@@ -255,6 +265,29 @@ def test_a_sent_message_reads_back_as_message_data_and_text_message_listing(
     assert [message.id for message in listing.entities] == [sent.id]
 
 
+def test_activity_and_the_details_query_read_back_with_the_sdk(
+    session_emulator: EmulatorServer, genesys: httpx.Client
+) -> None:
+    conversation_id = seed(session_emulator, "bot")["conversationId"]
+    sent = session_emulator.admin.send_message(conversation_id, "bot", "Anything else?")
+
+    activity = sdk_oracle.deserialize(
+        fetch(genesys, "GET", f"/api/v2/conversations/messages/{conversation_id}"), "MessageConversation"
+    )
+    bot = next(p for p in activity.participants if p.purpose == "workflow")
+    assert [(m.message_id, m.message_status) for m in bot.messages] == [(sent["messageId"], "sent")]
+    assert bot.messages[0].message_time.tzinfo is not None
+
+    now = datetime.now(timezone.utc)
+    query = ConversationQuery.open_web_messaging(now - timedelta(hours=1), now + timedelta(minutes=1), 1, 100)
+    found = sdk_oracle.deserialize(
+        fetch(genesys, "POST", DETAILS_QUERY, query.to_wire()), "AnalyticsConversationQueryResponse"
+    )
+    hit = next(c for c in found.conversations if c.conversation_id == conversation_id)
+    assert found.total_hits >= 1 and hit.conversation_end is None
+    assert {s.message_type for p in hit.participants for s in p.sessions} == {"webmessaging"}
+
+
 # --- the oracle can fail ----------------------------------------------------------------------------
 
 SOME_ID = str(uuid.uuid4())
@@ -269,6 +302,9 @@ def test_the_sdk_operations_are_parsed_from_the_installed_package() -> None:
     assert ops[("GET", CONVERSATION_GET)].response_type == "Conversation"
     assert ops[("POST", BULK_MESSAGES_POST)].body_type == "list[str]"
     assert ops[("GET", RECORDINGS_GET)].response_type == "list[Recording]"
+    assert ops[("POST", DETAILS_QUERY)].body_type == "ConversationQuery"
+    assert ops[("POST", DETAILS_QUERY)].response_type == "AnalyticsConversationQueryResponse"
+    assert ops[("GET", MESSAGE_CONVERSATION_GET)].response_type == "MessageConversation"
 
 
 @pytest.mark.parametrize(
@@ -280,6 +316,7 @@ def test_the_sdk_operations_are_parsed_from_the_installed_package() -> None:
         ("POST", f"/api/v2/conversations/messages/{SOME_ID}/communications/{SOME_ID}/messages", MESSAGE_POST),
         ("POST", f"/api/v2/conversations/messages/{SOME_ID}/messages/bulk", BULK_MESSAGES_POST),
         ("POST", f"/api/v2/conversations/{SOME_ID}/disconnect", "/api/v2/conversations/{conversationId}/disconnect"),
+        ("POST", DETAILS_QUERY, DETAILS_QUERY),
         # Literal segments beat placeholders: not `/api/v2/conversations/{conversationId}`.
         ("GET", "/api/v2/conversations/messages", "/api/v2/conversations/messages"),
         ("POST", "/oauth/token", "/oauth/token"),
@@ -369,6 +406,17 @@ def test_a_valid_body_passes() -> None:
     assert sdk_oracle.check_body("AdditionalMessage", {"textBody": "Goodbye"}) == []
     assert sdk_oracle.check_body("list[str]", [SOME_ID]) == []
     assert sdk_oracle.check_body("list[str]", [SOME_ID, 7]) == ["body[1]: expected str, got int 7"]
+    assert sdk_oracle.check_body("ConversationQuery", _sweep_query().to_wire()) == []
+
+
+def test_a_query_with_an_undeclared_field_or_enum_value_is_rejected() -> None:
+    body = _sweep_query().to_wire()
+    body["conversationFilters"][0]["predicates"][0]["operator"] = "notexists"
+    body["paging"]["cursor"] = "next"
+    problems = sorted(sdk_oracle.check_body("ConversationQuery", body))
+    assert len(problems) == 2
+    assert problems[0].startswith("body.conversationFilters[0].predicates[0].operator: 'notexists' is not")
+    assert problems[1].startswith("body.paging.cursor: PagingSpec has no field 'cursor'")
 
 
 def test_the_session_check_reports_every_kind_of_violation() -> None:
@@ -391,6 +439,12 @@ def test_the_session_check_reports_every_kind_of_violation() -> None:
     assert request_problems(token) == [
         "the token request must be the client-credentials grant, got {'grant_type': 'password'}"
     ]
+
+
+def _sweep_query() -> ConversationQuery:
+    return ConversationQuery.open_web_messaging(
+        datetime(2026, 1, 1, tzinfo=timezone.utc), datetime.now(timezone.utc), page_number=1, page_size=25
+    )
 
 
 def _log_entry(

@@ -15,7 +15,7 @@ import pytest
 
 from emulator import EmulatorConfig, EmulatorServer
 
-TEST_CONFIG = EmulatorConfig(disconnect_delay_s=0.05, end_delay_s=0.05)
+TEST_CONFIG = EmulatorConfig(disconnect_delay_s=0.05, end_delay_s=0.05, analytics_lag_s=0)
 CLIENT = ("emulator-client", "emulator-secret")
 
 CONVERSATION = "/api/v2/conversations/{conversationId}"
@@ -23,6 +23,7 @@ MESSAGE_CONVERSATION = "/api/v2/conversations/messages/{conversationId}"
 PARTICIPANT = MESSAGE_CONVERSATION + "/participants/{participantId}"
 COMMUNICATION = PARTICIPANT + "/communications/{communicationId}"
 MESSAGE_POST = MESSAGE_CONVERSATION + "/communications/{communicationId}/messages"
+DETAILS_QUERY = "/api/v2/analytics/conversations/details/query"
 
 
 class GenesysApi:
@@ -49,6 +50,14 @@ class GenesysApi:
 
     def participant(self, cid: str, pid: str) -> dict[str, Any]:
         return next(p for p in self.conversation(cid)["participants"] if p["id"] == pid)
+
+    def message_conversation(self, cid: str) -> dict[str, Any]:
+        response = self.http.get(f"/api/v2/conversations/messages/{cid}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def query_details(self, body: dict[str, Any]) -> httpx.Response:
+        return self.http.post(DETAILS_QUERY, json=body)
 
     def patch_participant(self, cid: str, pid: str, body: dict[str, Any]) -> httpx.Response:
         return self.http.patch(f"/api/v2/conversations/messages/{cid}/participants/{pid}", json=body)

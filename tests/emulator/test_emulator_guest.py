@@ -72,6 +72,27 @@ def test_guest_gets_agent_messages_and_exactly_one_disconnect(emu: EmulatorServe
         assert emu.admin.conversation(cid)["guest"]["disconnect_events_sent"] == 1
 
 
+@pytest.mark.parametrize(("scenario", "sender", "purpose"), [("bot", "bot", "workflow"), ("agent", "agent", "agent")])
+def test_guest_gets_the_messages_the_admin_api_sends_for_the_bot_or_agent(
+    emu: EmulatorServer, api: GenesysApi, scenario: str, sender: str, purpose: str
+) -> None:
+    seeded = emu.admin.seed(scenario)
+    cid = seeded["conversationId"]
+    with guest(emu, seeded) as socket:
+        receive(socket)
+
+        sent = emu.admin.send_message(cid, sender, "Is there anything else?")
+        pushed = receive(socket)
+        emu.admin.send_message(cid, "customer", "No, thanks")
+
+        assert pushed["class"] == "StructuredMessage" and pushed["body"]["direction"] == "Outbound"
+        assert pushed["body"]["text"] == "Is there anything else?" and pushed["body"]["id"] == sent["messageId"]
+        assert pushed["body"]["channel"]["time"] == sent["messageTime"]
+        assert_silent(socket)  # the guest is the customer: its own messages are not pushed back
+    [listed] = next(p for p in api.message_conversation(cid)["participants"] if p["purpose"] == purpose)["messages"]
+    assert listed["messageStatus"] == "delivery-success"  # a guest was there to receive it
+
+
 def test_read_only_guest_cannot_send_after_the_end(emu: EmulatorServer, api: GenesysApi) -> None:
     seeded = emu.admin.seed("agent", disconnect="ReadOnly")
     cid = seeded["conversationId"]

@@ -11,6 +11,7 @@ from emulator import EmulatorServer
 
 from ..sdk_oracle import check_value, deserialize
 from .conftest import GenesysApi, ids, wait_until
+from .test_emulator_analytics import last_hours, open_web_messaging
 
 
 def sdk_read(response: httpx.Response, type_name: str) -> Any:
@@ -86,3 +87,29 @@ def test_error_bodies_deserialize(emu: EmulatorServer, api: GenesysApi) -> None:
     for response in failures:
         error = sdk_read(response, "ErrorBody")
         assert error.context_id == response.headers["inin-correlation-id"] and error.code
+
+
+def test_details_query_and_message_activity_read_back_with_the_sdk(emu: EmulatorServer, api: GenesysApi) -> None:
+    open_now = emu.admin.seed("bot", started_ago_s=900, last_message_age_s=600)["conversationId"]
+    ended = emu.admin.seed("ended", started_ago_s=900)["conversationId"]
+    emu.admin.send_message(open_now, "bot", "Still there?")
+    query = open_web_messaging(last_hours())
+    with_an_end = open_web_messaging(last_hours())
+    with_an_end["conversationFilters"][0]["predicates"][0]["operator"] = "exists"
+    nothing = open_web_messaging("2001-01-01T00:00:00.000Z/2001-01-02T00:00:00.000Z")
+
+    for body in (query, with_an_end, nothing):
+        assert check_value("ConversationQuery", body) == []
+    found = sdk_read(api.query_details(query), "AnalyticsConversationQueryResponse")
+    found_ended = sdk_read(api.query_details(with_an_end), "AnalyticsConversationQueryResponse")
+    empty = sdk_read(api.query_details(nothing), "AnalyticsConversationQueryResponse")
+
+    hit = next(c for c in found.conversations if c.conversation_id == open_now)
+    assert hit.conversation_end is None and hit.participants[0].sessions[0].media_type == "message"
+    assert next(c for c in found_ended.conversations if c.conversation_id == ended).conversation_end is not None
+    assert empty.total_hits == 0 and empty.conversations is None
+    for placement in ("sender", "customer"):
+        emu.admin.config(message_placement=placement)
+        activity = sdk_read(api.http.get(f"/api/v2/conversations/messages/{open_now}"), "MessageConversation")
+        times = [m.message_time for p in activity.participants for m in p.messages]
+        assert len(times) == 3 and all(t.tzinfo is not None for t in times)
