@@ -22,6 +22,7 @@ from closer.settings import Settings, SettingsError
 from closer.temporal import connect
 from genesys import ClientPool
 from workflows import TerminateConversation, WatchConversation
+from workflows.sandbox import workflow_runner
 
 #: On shutdown, running steps get this long to finish before they are cancelled (and retried elsewhere).
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
@@ -34,6 +35,7 @@ def build_worker(client: Client, task_queue: str, clients: ClientPool) -> Worker
         workflows=[TerminateConversation, WatchConversation],
         activities=[*TerminationActivities(clients).all(), *WatchActivities(clients).all()],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        workflow_runner=workflow_runner(),
     )
 
 

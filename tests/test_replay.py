@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows import TerminateConversation, workflow_id
+from workflows.sandbox import workflow_runner
 
 from .conftest import Terminate, new_id, seed
 
@@ -46,7 +47,7 @@ def test_every_outcome_has_a_recorded_history() -> None:
 @pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
-    replayer = Replayer(workflows=[TerminateConversation], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[TerminateConversation], data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
     await replayer.replay_workflow(history)  # raises on any nondeterminism
 
 

@@ -54,9 +54,21 @@ NO_AGENT = "no connected agent to send it (web messaging has no agentless sends)
 
 @workflow.defn(name=WATCH_WORKFLOW_TYPE)
 class WatchConversation:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, *args: object) -> None:
+        # The input is read here, not in run: an update sent with the start (update-with-start)
+        # runs before run does, and needs the request.
         self._request: WatchRequest | None = None
+        self._invalid: ApplicationError | None = None
         self._memory = WatchMemory()
+        try:
+            self._request = workflow_input(WatchRequest, args[:1] if len(args) == 2 else args)
+            if len(args) == 2:
+                self._memory = parse(WatchMemory, args[1])
+        except InvalidInput as error:
+            self._invalid = invalid_input_error(error.problems)
+        except ApplicationError as error:
+            self._invalid = error
         self._state: State = "waiting"
         self._woken = False
         self._cancelled = False
@@ -82,7 +94,8 @@ class WatchConversation:
     @workflow.update
     def configure(self, *args: object) -> WatchStatus:
         """New settings (a ``WatchSettings`` object), applied at once; answers the new status."""
-        assert self._request is not None
+        if self._request is None:
+            raise self._invalid or ApplicationError("the watch has no request")
         self._request = WatchRequest.model_validate(
             {**self._request.model_dump(include={"conversation_id", "profile"}), **_settings(args).model_dump()}
         )
@@ -117,12 +130,8 @@ class WatchConversation:
     async def run(self, *args: object) -> WatchResult:
         """Takes one argument, a ``WatchRequest`` as JSON (a second, its memory, only when it
         continues as new)."""
-        self._request = workflow_input(WatchRequest, args[:1] if len(args) == 2 else args)
-        if len(args) == 2:
-            try:
-                self._memory = parse(WatchMemory, args[1])
-            except InvalidInput as error:
-                raise invalid_input_error(error.problems) from None
+        if self._invalid is not None or self._request is None:
+            raise self._invalid or ApplicationError("no request")
         workflow.upsert_search_attributes(
             [
                 search_attributes.CONVERSATION_ID.value_set(self._request.conversation_id),
