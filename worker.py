@@ -18,6 +18,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import TerminationActivities, WatchActivities
+from activities.callback_config import CallbackConfig, origin_of
+from activities.callbacks import CallbackActivities
 from closer.settings import Settings, SettingsError
 from closer.temporal import connect
 from genesys import ClientPool
@@ -28,12 +30,16 @@ from workflows.sandbox import workflow_runner
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
 
 
-def build_worker(client: Client, task_queue: str, clients: ClientPool) -> Worker:
+def build_worker(
+    client: Client, task_queue: str, clients: ClientPool, callbacks: CallbackActivities | None = None
+) -> Worker:
+    """Without ``callbacks``, terminations send no callback and a request's callback URL is refused."""
+    callbacks = callbacks or CallbackActivities(CallbackConfig())
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[TerminateConversation, WatchConversation],
-        activities=[*TerminationActivities(clients).all(), *WatchActivities(clients).all()],
+        activities=[*TerminationActivities(clients).all(), *WatchActivities(clients).all(), *callbacks.all()],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         workflow_runner=workflow_runner(),
     )
@@ -42,7 +48,8 @@ def build_worker(client: Client, task_queue: str, clients: ClientPool) -> Worker
 async def run_worker(settings: Settings) -> None:
     client = await connect(settings.temporal)
     clients = ClientPool(settings.profiles)
-    worker = build_worker(client, settings.temporal.task_queue, clients)
+    callbacks = CallbackActivities(settings.callbacks)
+    worker = build_worker(client, settings.temporal.task_queue, clients, callbacks)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -56,9 +63,18 @@ async def run_worker(settings: Settings) -> None:
                 settings.temporal.task_queue,
                 ", ".join(settings.profiles) or "none",
             )
+            logging.info("closure callbacks: %s", _describe_callbacks(settings.callbacks))
             await stop.wait()
     finally:
         await clients.aclose()
+        await callbacks.aclose()
+
+
+def _describe_callbacks(config: CallbackConfig) -> str:
+    # Origins only: a URL's path may carry a token, and logs are read by more people than configs.
+    default = f"default to {origin_of(config.url)}" if config.url else "no default"
+    allowed = ", ".join(sorted(config.allowed_origins)) or "none"
+    return f"{default}; request URLs allowed from: {allowed}"
 
 
 def main() -> int:

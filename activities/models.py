@@ -7,7 +7,7 @@ never customer text (message bodies, names, addresses).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -187,3 +187,25 @@ class TeardownResult(StepResult):
 class DeleteTranscriptResult(StepResult):
     recordings_scheduled: int = 0
     delete_date: datetime | None = None
+
+
+# --- closure callbacks -----------------------------------------------------------------------
+
+
+class CallbackDelivery(BaseModel):
+    """One closure callback to deliver: the same ``event_id`` (``webhook-id``) on every attempt."""
+
+    event_id: str
+    #: The request's callbackUrl (already checked against the allowlist), or None: the worker's
+    #: CLOSER_CALLBACK_URL, which so stays out of histories.
+    url: str | None = None
+    #: The Standard Webhooks payload, ``{"type", "timestamp", "data"}``, as JSON.
+    payload: dict[str, Any]
+
+
+class CallbackResult(BaseModel):
+    #: not_configured: the request named no URL and the worker has no CLOSER_CALLBACK_URL.
+    status: Literal["delivered", "not_configured"]
+    #: The attempt that got a 2xx.
+    attempts: int = 0
+    delivered_at: datetime | None = None

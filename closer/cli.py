@@ -26,7 +26,7 @@ from workflows import (
     workflow_id,
 )
 from workflows.contract import InvalidInput, parse
-from workflows.models import ParticipantOutcome, StepRecord
+from workflows.models import CallbackReport, ParticipantOutcome, StepRecord
 from workflows.policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
 
 from .settings import TemporalSettings, profile_names_from_env, profile_variables
@@ -84,6 +84,7 @@ def main() -> NoReturn:
 @click.option("--reason", metavar="TEXT", help="Why, for operators: shown in the Temporal UI, never sent to Genesys.")
 @click.option("--verify-timeout", type=float, default=DEFAULT_VERIFY_TIMEOUT_SECONDS, show_default=True, metavar="SECONDS", help="How long to wait for Genesys to confirm the end before the teardown fallback.")
 @click.option("--no-teardown", is_flag=True, help="Never use the last-resort full teardown; fail instead.")
+@click.option("--callback-url", metavar="URL", help="POST the signed result here when the termination ends; its origin must be in the worker's CLOSER_CALLBACK_ALLOWED_ORIGINS.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the result (or the workflow id) as JSON, for scripts.")
 def terminate(
     conversation_id: str,
@@ -95,6 +96,7 @@ def terminate(
     reason: str | None,
     verify_timeout: float,
     no_teardown: bool,
+    callback_url: str | None,
     as_json: bool,
 ) -> None:
     """End a conversation, or join its termination already under way."""
@@ -108,6 +110,7 @@ def terminate(
         verify_timeout_seconds=verify_timeout,
         allow_teardown=not no_teardown,
         delete_transcript=delete_transcript,
+        callback_url=callback_url,
     )
     _check_profile(profile)
     temporal = TemporalSettings.from_env()
@@ -255,7 +258,19 @@ def _describe_result(result: TerminateResult) -> str:
     rows.append(("api calls", str(result.api_calls)))
     if result.error:
         rows.append(("error", result.error))
+    if result.callback:
+        rows.append(("callback", _describe_callback(result.callback)))
     return "\n".join(f"{label:<13}{value}" for label, value in rows)
+
+
+def _describe_callback(callback: CallbackReport) -> str:
+    if callback.status == "delivered":
+        assert callback.delivered_at is not None
+        tries = f"attempt {callback.attempts}" if callback.attempts > 1 else "first attempt"
+        return f"delivered {callback.delivered_at.isoformat()} ({tries}, {callback.event_id})"
+    if callback.status == "failed":
+        return f"failed after {callback.attempts} attempt(s): {callback.error} ({callback.event_id})"
+    return "none configured" if callback.status == "not_configured" else callback.status
 
 
 def _describe_participant(participant: ParticipantOutcome) -> str:

@@ -12,17 +12,22 @@ emulator), ``CLOSER_GENESYS_REQUESTS_PER_MINUTE`` (the org's per-token rate limi
 Further profiles: the same with the prefix ``CLOSER_PROFILE_<NAME>_``, e.g.
 ``CLOSER_PROFILE_EU_OAUTHCLIENT_ID``, ``CLOSER_PROFILE_EU_OAUTHCLIENT_SECRET``,
 ``CLOSER_PROFILE_EU_REGION``, ``CLOSER_PROFILE_EU_API_URL`` (profile name ``eu``).
+
+Closure callbacks (the worker's): ``CLOSER_CALLBACK_URL`` (the default receiver),
+``CLOSER_CALLBACK_ALLOWED_ORIGINS`` (comma-separated origins a request's own callbackUrl may use) and
+``CLOSER_CALLBACK_SECRET`` (the Standard Webhooks signing secret, ``whsec_<base64>``).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from activities.callback_config import CallbackConfig, allowed_origin, check_secret, origin_of
 from genesys import Profile
 
 DEFAULT_TASK_QUEUE = "closer"
@@ -53,11 +58,12 @@ class TemporalSettings:
 class Settings:
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     profiles: dict[str, Profile] = field(default_factory=dict)
+    callbacks: CallbackConfig = field(default_factory=CallbackConfig)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        return cls(temporal=TemporalSettings.from_env(env), profiles=profiles_from_env(env))
+        return cls(temporal=TemporalSettings.from_env(env), profiles=profiles_from_env(env), callbacks=callbacks_from_env(env))
 
 
 def _profile_prefixes(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
@@ -110,3 +116,26 @@ def profiles_from_env(environ: Mapping[str, str]) -> dict[str, Profile]:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
             raise SettingsError(f"profile {name!r}: {problems}") from None
     return profiles
+
+
+def callbacks_from_env(environ: Mapping[str, str]) -> CallbackConfig:
+    """The worker's closure callback settings (none by default: no callback sent, none allowed)."""
+    url = environ.get("CLOSER_CALLBACK_URL") or None
+    origins = [entry for entry in environ.get("CLOSER_CALLBACK_ALLOWED_ORIGINS", "").split(",") if entry.strip()]
+    secret = environ.get("CLOSER_CALLBACK_SECRET") or None
+    try:
+        if url:
+            _checked("CLOSER_CALLBACK_URL", origin_of, url)
+        allowed = frozenset(_checked("CLOSER_CALLBACK_ALLOWED_ORIGINS", allowed_origin, entry) for entry in origins)
+        if secret:
+            _checked("CLOSER_CALLBACK_SECRET", check_secret, secret)
+        return CallbackConfig(url=url, allowed_origins=allowed, secret=secret)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+
+
+def _checked(variable: str, check: Callable[[str], str], value: str) -> str:
+    try:
+        return check(value)
+    except ValueError as error:
+        raise ValueError(f"{variable}: {error}") from None

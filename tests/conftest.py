@@ -15,6 +15,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.callback_config import CallbackConfig
+from activities.callbacks import CallbackActivities
 from closer.dev_server import start_dev_server
 from closer.temporal import terminate
 from emulator.auth import DEFAULT_CLIENT_ID as EMULATOR_CLIENT_ID
@@ -24,6 +26,8 @@ from emulator.server import EmulatorServer
 from genesys import ClientPool, Profile
 from worker import build_worker
 from workflows import TerminateRequest, TerminateResult
+
+from .callback_receiver import CALLBACK_SECRET, CallbackReceiver
 
 TASK_QUEUE = "closer-tests"
 READ_ONLY_CLIENT_ID = "read-only-client"
@@ -126,10 +130,19 @@ async def client_pool(session_emulator: EmulatorServer) -> AsyncIterator[ClientP
 
 
 @pytest.fixture(scope="session")
-async def worker(temporal_client: Client, client_pool: ClientPool) -> AsyncIterator[str]:
-    """An in-process worker on TASK_QUEUE."""
-    async with build_worker(temporal_client, TASK_QUEUE, client_pool):
+def callback_receiver() -> Iterator[CallbackReceiver]:
+    """A webhook receiver on loopback that verifies signatures with the `standardwebhooks` package."""
+    with CallbackReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+async def worker(temporal_client: Client, client_pool: ClientPool, callback_receiver: CallbackReceiver) -> AsyncIterator[str]:
+    """An in-process worker on TASK_QUEUE; requests may send callbacks to the receiver (no default URL)."""
+    callbacks = CallbackActivities(CallbackConfig(allowed_origins=frozenset({callback_receiver.origin}), secret=CALLBACK_SECRET))
+    async with build_worker(temporal_client, TASK_QUEUE, client_pool, callbacks):
         yield TASK_QUEUE
+    await callbacks.aclose()
 
 
 Terminate = Callable[..., Awaitable[TerminateResult]]

@@ -8,6 +8,7 @@ import json
 import pytest
 from temporalio.client import Client
 
+from .callback_receiver import CALLBACK_SECRET
 from .conftest import CUSTOMER_TEXTS, EMULATOR_CLIENT_SECRET
 
 
@@ -35,6 +36,7 @@ async def test_histories_hold_no_secret_token_or_customer_text(temporal_client: 
     tokens = session_emulator.emulator.auth.issued_tokens()
     forbidden = {
         "the client secret": EMULATOR_CLIENT_SECRET,
+        "the callback signing secret": CALLBACK_SECRET.removeprefix("whsec_"),
         "a bearer header": "Bearer ",
         **{f"access token {i}": token for i, token in enumerate(tokens)},
         **{f"customer text {i}": text for i, text in enumerate(CUSTOMER_TEXTS)},

@@ -19,6 +19,7 @@ from temporalio.worker import Replayer
 from workflows import TerminateConversation, workflow_id
 from workflows.sandbox import workflow_runner
 
+from .callback_receiver import CallbackReceiver
 from .conftest import Terminate, new_id, seed
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -33,6 +34,9 @@ SCENARIOS: dict[str, tuple[str | None, dict]] = {
     "not_web_messaging": ("not_web_messaging", {}),
     "forced": ("stuck", {"verify_timeout_seconds": 2}),
     "failed": ("stuck", {"verify_timeout_seconds": 2, "allow_teardown": False}),
+    # Since the front-door patch: search attributes, the callback check and delivery. ("{receiver}"
+    # is the session's callback receiver, known only at run time.)
+    "closed_with_callback": ("agent", {"callback_url": "{receiver}/replay"}),
 }
 
 
@@ -53,8 +57,11 @@ async def test_recorded_history_replays(path: Path) -> None:
 
 @pytest.mark.skipif(not RECORDING, reason="records histories only with CLOSER_RECORD_HISTORIES=1 (make histories)")
 @pytest.mark.parametrize("name", list(SCENARIOS))
-async def test_record_history(name: str, run_termination: Terminate, temporal_client: Client, emulator) -> None:
+async def test_record_history(
+    name: str, run_termination: Terminate, temporal_client: Client, emulator, callback_receiver: CallbackReceiver
+) -> None:
     scenario, fields = SCENARIOS[name]
+    fields = {k: v.format(receiver=callback_receiver.origin) if k == "callback_url" else v for k, v in fields.items()}
     conversation_id = seed(emulator, scenario)["conversationId"] if scenario else new_id()
     result = await run_termination(conversation_id, **fields)
     assert result.outcome == name.split("_with_")[0]

@@ -11,6 +11,10 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, field_validator
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.callback_config import origin_of
 
 from .contract import InputModel, ResultModel, check_text, check_uuid
 from .policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
@@ -41,11 +45,22 @@ class TerminationOptions(InputModel):
     allow_teardown: bool = True
     #: Schedule deletion of the conversation's messaging transcript once it has ended.
     delete_transcript: bool = False
+    #: Where to POST the result when the termination ends (a signed Standard Webhooks callback);
+    #: its origin must be in the worker's CLOSER_CALLBACK_ALLOWED_ORIGINS. Without it, the worker's
+    #: CLOSER_CALLBACK_URL, if set, gets the callback.
+    callback_url: str | None = Field(default=None, max_length=2048)
 
     @field_validator("goodbye")
     @classmethod
     def _goodbye(cls, value: str | None) -> str | None:
         return check_text(value, "goodbye", GOODBYE_MAX_CHARS)
+
+    @field_validator("callback_url")
+    @classmethod
+    def _callback_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            origin_of(value)  # ValueError saying what is wrong with it
+        return value
 
 
 class ConversationTarget(InputModel):
@@ -89,6 +104,22 @@ class ParticipantOutcome(ResultModel):
     wrapup: WrapupOutcome = "none"
 
 
+class CallbackReport(ResultModel):
+    """Whether and when the closure callback reached its receiver."""
+
+    #: pending: being delivered (seen only in the progress query); not_configured: no URL in the
+    #: request and none on the worker; failed: a 410 Gone, or no 2xx within 24 hours (see `error`).
+    status: Literal["pending", "delivered", "failed", "not_configured"]
+    #: The ``webhook-id`` every attempt carried: what receivers dedupe on. Null when not configured.
+    event_id: str | None = None
+    #: Attempts made: the one that got a 2xx, or the last that failed.
+    attempts: int = 0
+    #: When the receiver answered 2xx.
+    delivered_at: datetime | None = None
+    #: For `failed`: the last attempt's failure.
+    error: str | None = None
+
+
 class TerminateResult(ResultModel):
     conversation_id: str
     outcome: Outcome
@@ -103,6 +134,18 @@ class TerminateResult(ResultModel):
     steps: list[StepRecord] = Field(default_factory=list)
     #: For `failed`: what went wrong and what to fix.
     error: str | None = None
+    #: The closure callback's delivery (null only for runs from before callbacks existed). The
+    #: callback's own payload carries the rest of the result, without this field.
+    callback: CallbackReport | None = None
+
+
+class TerminationFinished(ResultModel):
+    """The closure callback's payload, in the Standard Webhooks shape."""
+
+    type: Literal["termination.finished"] = "termination.finished"
+    #: When the termination reached its outcome (the same on every delivery attempt).
+    timestamp: datetime
+    data: TerminateResult
 
 
 class TerminateProgress(ResultModel):

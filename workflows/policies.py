@@ -46,3 +46,18 @@ JOIN_TERMINATION_START_TO_CLOSE = timedelta(hours=1)
 #: A watch continues as new past this many history events, well before Temporal suggests it
 #: (~4K) and far from its limits (50K), carrying its state: a busy watch's history stays short.
 WATCH_CONTINUE_AS_NEW_EVENTS = 1000
+#: Checking a request's callback URL against the worker's allowlist: no I/O, so one short attempt
+#: (retried only if the worker dies).
+CALLBACK_CHECK_TIMEOUT = timedelta(seconds=10)
+#: Delivering a closure callback: retried on anything but a 410 Gone, 1 s doubling to an hour
+#: (about 35 attempts in the day), or after a 429/503's Retry-After. Standard Webhooks recommends
+#: a long exponential schedule: a receiver down for hours still gets the event.
+CALLBACK_RETRY_POLICY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(hours=1),
+)
+#: One delivery attempt: above the 15 s HTTP timeout.
+CALLBACK_START_TO_CLOSE = timedelta(seconds=30)
+#: All attempts together: after a day without a 2xx the callback is given up (status `failed`).
+CALLBACK_SCHEDULE_TO_CLOSE = timedelta(hours=24)

@@ -11,10 +11,12 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
+    from activities.callbacks import CALLBACK_NOT_ALLOWED, CallbackActivities
     from activities.models import (
+        CallbackDelivery,
         CloseInput,
         ConversationRef,
         ConversationSnapshot,
@@ -28,18 +30,24 @@ with workflow.unsafe.imports_passed_through():
     from activities.termination import TerminationActivities
 
     from . import search_attributes
-    from .contract import workflow_input
+    from .contract import invalid_input_error, workflow_input
     from .models import (
         WORKFLOW_TYPE,
+        CallbackReport,
         Outcome,
         ParticipantOutcome,
         StepRecord,
         TerminateProgress,
         TerminateRequest,
         TerminateResult,
+        TerminationFinished,
         WrapupOutcome,
     )
     from .policies import (
+        CALLBACK_CHECK_TIMEOUT,
+        CALLBACK_RETRY_POLICY,
+        CALLBACK_SCHEDULE_TO_CLOSE,
+        CALLBACK_START_TO_CLOSE,
         STEP_HEARTBEAT_TIMEOUT,
         STEP_RETRY_POLICY,
         STEP_SCHEDULE_TO_CLOSE,
@@ -103,6 +111,9 @@ class TerminateConversation:
             search_attributes.CONVERSATION_ID.value_set(request.conversation_id),
             search_attributes.PROFILE.value_set(request.profile),
         )
+        if self._findable and request.callback_url:
+            # Before anything touches Genesys: a URL the operator does not allow fails the run now.
+            await self._check_callback(request.callback_url)
         self._ref = ConversationRef(conversation_id=request.conversation_id, profile=request.profile)
         try:
             outcome = await self._terminate()
@@ -115,9 +126,58 @@ class TerminateConversation:
         self._result.steps = list(self._steps)
         self._result.api_calls = self._calls
         self._current = None
-        self._finished = self._result
-        self._upsert(search_attributes.OUTCOME.value_set(outcome), search_attributes.STEP.value_set("done"))
+        self._finished = self._result  # final: the progress query shows it while the callback goes out
+        self._upsert(search_attributes.OUTCOME.value_set(outcome))
+        if self._findable:
+            await self._send_callback()
+        self._upsert(search_attributes.STEP.value_set("done"))
         return self._result
+
+    async def _check_callback(self, url: str) -> None:
+        """The worker's allowlist decides (a workflow cannot read its environment)."""
+        try:
+            await workflow.execute_activity_method(
+                CallbackActivities.check_callback,
+                url,
+                start_to_close_timeout=CALLBACK_CHECK_TIMEOUT,
+                schedule_to_close_timeout=STEP_SCHEDULE_TO_CLOSE,
+                retry_policy=STEP_RETRY_POLICY,
+            )
+        except ActivityError as failure:
+            cause = failure.cause
+            if isinstance(cause, ApplicationError) and cause.type == CALLBACK_NOT_ALLOWED:
+                raise invalid_input_error([cause.message]) from None
+            raise
+
+    async def _send_callback(self) -> None:
+        """POST the result to the callback URL, retrying for up to a day; the outcome stands whatever happens."""
+        # One id for the event, on every attempt and across worker crashes: receivers dedupe on it.
+        event_id = f"msg_{workflow.info().run_id}"
+        payload = TerminationFinished(timestamp=workflow.now(), data=self._result).model_dump(
+            mode="json", exclude={"data": {"callback"}}
+        )
+        report = self._result.callback = CallbackReport(status="pending", event_id=event_id)
+        self._current = "deliver callback"
+        self._upsert(search_attributes.STEP.value_set(self._current))
+        workflow.set_current_details("**deliver callback**")
+        try:
+            delivered = await workflow.execute_activity_method(
+                CallbackActivities.deliver_callback,
+                CallbackDelivery(event_id=event_id, url=self._request.callback_url, payload=payload),
+                start_to_close_timeout=CALLBACK_START_TO_CLOSE,
+                heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
+                schedule_to_close_timeout=CALLBACK_SCHEDULE_TO_CLOSE,
+                retry_policy=CALLBACK_RETRY_POLICY,
+            )
+        except ActivityError as failure:
+            report.status = "failed"
+            report.error, report.attempts = _callback_failure(failure)
+        else:
+            if delivered.status == "not_configured":
+                self._result.callback = CallbackReport(status="not_configured")
+            else:
+                report.status, report.attempts, report.delivered_at = "delivered", delivered.attempts, delivered.delivered_at
+        self._current = None
 
     def _upsert(self, *updates: SearchAttributeUpdate) -> None:
         if self._findable:
@@ -319,3 +379,20 @@ def _root_message(error: BaseException) -> str:
     while error.__cause__ is not None:
         error = error.__cause__
     return str(error)
+
+
+def _callback_failure(failure: ActivityError) -> tuple[str, int]:
+    """The last attempt's message and number (its ApplicationError's details), past any timeout."""
+    error: BaseException | None = failure
+    last: ApplicationError | None = None
+    while error is not None:
+        if isinstance(error, ApplicationError):
+            last = error
+        error = error.__cause__
+    if last is None:
+        return _root_message(failure), 0
+    details = last.details[0] if last.details and isinstance(last.details[0], dict) else {}
+    message = last.message
+    if failure.retry_state == RetryState.TIMEOUT:
+        message = f"no 2xx within {CALLBACK_SCHEDULE_TO_CLOSE.total_seconds() / 3600:g} hours; last {message}"
+    return message, int(details.get("attempt", 0))
