@@ -31,6 +31,7 @@ from workflows.contract import InvalidInput, parse
 from workflows.models import Outcome
 
 from .cli import CannotStart, reach_temporal
+from .demo_watch import run_watch_demo
 from .dev_server import TEMPORAL_CLI, start_dev_server
 from .settings import Settings, SettingsError
 from .temporal import terminate
@@ -125,11 +126,12 @@ async def run_demo(conversation_ids: list[str], *, keep_open: bool = False) -> i
         started = time.monotonic()
         finished = await asyncio.gather(*(_run(client, task_queue, case, cid) for case, cid in planned))
         _print_table(finished, time.monotonic() - started)
+        watches_as_expected = True if real_genesys else await run_watch_demo(client, task_queue, emulator)
 
         if keep_open:
             click.echo("Everything stays up for you to explore; Ctrl-C to stop.")
             await _until_interrupted()
-    return 0 if all(f.as_expected for f in finished) else 1
+    return 0 if all(f.as_expected for f in finished) and watches_as_expected else 1
 
 
 @contextlib.asynccontextmanager

@@ -111,13 +111,13 @@ def wire_names(model: type[BaseModel]) -> list[str]:
 
 
 def check_uuid(value: str) -> str:
-    """A Genesys id, lower-cased as Genesys writes it (so one conversation has one workflow id)."""
+    """A Genesys id in the one spelling Genesys writes (lower case, dashes), so that one
+    conversation has one workflow id however a caller spells it."""
     try:
-        uuid.UUID(value)
+        return str(uuid.UUID(value))
     except ValueError:
         shown = value if len(value) <= 60 else value[:57] + "..."
         raise ValueError(f"{shown!r} is not a UUID (Genesys ids look like 3fa85f64-5717-4562-b3fc-2c963f66afa6)") from None
-    return value.lower()
 
 
 def check_text(value: str | None, what: str, max_chars: int) -> str | None:
