@@ -51,8 +51,8 @@ class TerminationOptions(InputModel):
 class ConversationTarget(InputModel):
     """Which conversation, through which of the worker's credentials profiles (never a secret)."""
 
-    #: The Genesys conversation id (a UUID).
-    conversation_id: str
+    #: The Genesys conversation id (a UUID; the schema says so, for generated clients and fuzzers).
+    conversation_id: str = Field(json_schema_extra={"format": "uuid"})
     #: The worker's Genesys credentials profile to use.
     profile: str = Field(default="default", min_length=1)
 
