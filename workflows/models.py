@@ -32,7 +32,7 @@ class TerminationOptions(InputModel):
     """How to end a conversation: shared by a termination request and a watch's closing."""
 
     #: A last message to the customer on the agent's communication, sent exactly once.
-    goodbye: str | None = None
+    goodbye: str | None = Field(default=None, json_schema_extra={"maxLength": GOODBYE_MAX_CHARS, "pattern": r"\S"})
     #: Wrap-up code id applied to agents who need one; without it, wrap-up is skipped where allowed.
     wrapup_code: str | None = Field(default=None, min_length=1)
     #: How long to wait for Genesys to confirm the end before the teardown fallback.

@@ -47,7 +47,8 @@ class TemporalConnection:
 
 
 def _temporal(request: Request) -> TemporalConnection:
-    return request.app.state.temporal
+    connection: TemporalConnection = request.app.state.temporal  # set by create_app
+    return connection
 
 
 Temporal = Annotated[TemporalConnection, Depends(_temporal)]

@@ -23,13 +23,13 @@ class Health(BaseModel):
     status: Literal["alive", "ready"]
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", operation_id="alive", response_model=Health)
 async def alive() -> Health:
     """The API process is up (whatever Temporal's state)."""
     return Health(status="alive")
 
 
-@router.get("/readyz", response_model=Health, responses=problem_responses(503))
+@router.get("/readyz", operation_id="ready", response_model=Health, responses=problem_responses(503))
 async def ready(temporal: Temporal) -> Health:
     """The API can reach Temporal: a 503 problem otherwise."""
     client = await temporal.client()

@@ -7,6 +7,7 @@ Python helper and the workflow itself say the same. Nothing a caller sent is ech
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -30,7 +31,7 @@ _PARAMETER_LOCATIONS = {"path", "query", "header", "cookie", "body"}
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details. ``type`` is ``about:blank``: the status says what kind of problem."""
+    """RFC 9457 problem details. `type` is `about:blank`: the status says what kind of problem."""
 
     type: str = "about:blank"
     title: str = Field(description="The HTTP status phrase.")
@@ -41,7 +42,9 @@ class Problem(BaseModel):
     )
 
 
-def problem(status: int, detail: str, *, problems: list[str] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int, detail: str, *, problems: list[str] | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, problems=problems)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers, media_type=PROBLEM_JSON)
 

@@ -25,14 +25,15 @@ TerminationHandle = WorkflowHandle[TerminateConversation, TerminateResult]
 
 
 class Termination(ResultModel):
-    """The termination of one conversation (workflow ``terminate-{conversationId}``)."""
+    """The termination of one conversation (workflow `terminate-{conversationId}`)."""
 
     conversation_id: str
     workflow_id: str
-    #: finished: the workflow returned a result, whatever its outcome (`failed` included: see
-    #: ``result.error``); failed: the workflow itself failed (input another client sent that is not
-    #: valid, terminated by an operator, ...): see ``error``.
-    status: Literal["running", "finished", "failed"]
+    status: Literal["running", "finished", "failed"] = Field(
+        description="finished: the workflow returned a result, whatever its outcome (`failed` included: see "
+        "`result.error`); failed: the workflow itself failed (input another client sent that is not valid, "
+        "terminated by an operator, ...): see `error`."
+    )
     current_step: str | None = Field(
         default=None, description="The step under way; null when not running, or when no worker answered in time."
     )

@@ -31,17 +31,16 @@ ConversationId = Annotated[
     Path(alias="conversationId", json_schema_extra={"format": "uuid"}, description="The Genesys conversation id."),
 ]
 
-_RESOURCE = {"model": Termination}
-
-
 @router.post(
     "",
+    operation_id="startTermination",
+    summary="Start (or join) the termination of a conversation",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Termination,
     openapi_extra=json_body(TerminateRequest),
     responses={
         202: {"description": "Started, or joined while running: follow `Location`."},
-        200: {**_RESOURCE, "description": "Finished: before the wait ran out, or long before this request."},
+        200: {"model": Termination, "description": "Finished: before the wait ran out, or long before this request."},
         **problem_responses(422),
     },
 )
@@ -75,6 +74,8 @@ async def start(
 @router.get(
     "/{conversationId}",
     name="termination",
+    operation_id="getTermination",
+    summary="Read the termination of a conversation",
     response_model=Termination,
     responses=problem_responses(404, 422),
 )
