@@ -153,6 +153,32 @@ def emulator(host: str, port: int) -> None:
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8788, show_default=True, type=int)
+def api(host: str, port: int) -> None:
+    """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs).
+
+    Configured by the environment: CLOSER_API_KEYS (comma-separated bearer keys, required),
+    TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and CLOSER_TASK_QUEUE (see the README).
+    """
+    import uvicorn
+
+    from .api import (  # FastAPI is imported only when the API is served
+        API_KEYS_VARIABLE,
+        api_keys_from_env,
+        create_app,
+    )
+
+    keys = api_keys_from_env()
+    if not keys:
+        raise CannotStart(
+            f"no API keys: set {API_KEYS_VARIABLE} to one or more keys, comma-separated "
+            f"(e.g. {API_KEYS_VARIABLE}=$(openssl rand -hex 32))"
+        )
+    uvicorn.run(create_app(TemporalSettings.from_env(), keys), host=host, port=port, log_level="info")
+
+
+@cli.command()
 @click.argument("conversation_ids", nargs=-1, metavar="[CONVERSATION_ID]...")
 @click.option("--keep-open", is_flag=True, help="Keep the embedded Temporal UI and emulator up until Ctrl-C.")
 def demo(conversation_ids: tuple[str, ...], keep_open: bool) -> None:

@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.callback_config import CallbackConfig
 from activities.callbacks import CallbackActivities
 from closer.dev_server import start_dev_server
+from closer.settings import TemporalSettings
 from closer.temporal import terminate
 from emulator.auth import DEFAULT_CLIENT_ID as EMULATOR_CLIENT_ID
 from emulator.auth import DEFAULT_CLIENT_SECRET as EMULATOR_CLIENT_SECRET
@@ -28,6 +29,7 @@ from worker import build_worker
 from workflows import TerminateRequest, TerminateResult
 
 from .callback_receiver import CALLBACK_SECRET, CallbackReceiver
+from .api_server import ApiServer
 
 TASK_QUEUE = "closer-tests"
 READ_ONLY_CLIENT_ID = "read-only-client"
@@ -183,3 +185,15 @@ def seed(emu: EmulatorServer, scenario: str, **fields: object) -> dict:
 def genesys_requests(emu: EmulatorServer, conversation_id: str) -> list[dict]:
     """The emulator's log of API requests about one conversation (token requests excluded)."""
     return [r for r in emu.admin.requests() if conversation_id in r["path"]]
+
+
+#: The HTTP API's keys in tests: the current one and the one being rotated out.
+API_KEYS = ("test-api-key-current", "test-api-key-previous")
+
+
+@pytest.fixture(scope="session")
+def api(temporal_env: WorkflowEnvironment) -> Iterator[ApiServer]:
+    """closer's HTTP API on loopback, starting terminations on TASK_QUEUE (the in-process worker's)."""
+    settings = TemporalSettings(address=temporal_env.client.service_client.config.target_host, task_queue=TASK_QUEUE)
+    with ApiServer(settings, API_KEYS) as server:
+        yield server

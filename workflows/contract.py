@@ -11,9 +11,10 @@ language reads the same message.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -83,13 +84,33 @@ def invalid_input_error(problems: Sequence[str]) -> ApplicationError:
     return ApplicationError("invalid input: " + "; ".join(problems), list(problems), type=INVALID_INPUT, non_retryable=True)
 
 
+def parse_json(model: type[M], body: str | bytes) -> M:
+    """A JSON document (an HTTP request body, say) as ``model``, or InvalidInput saying what to fix."""
+    if not body.strip():
+        raise InvalidInput([f"expected a JSON object ({_object_hint(model)}), got an empty body"])
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as error:
+        # Where the document breaks, never what it says: it may be customer text.
+        raise _malformed(model, f"{error.msg} at line {error.lineno} column {error.colno}") from None
+    except UnicodeDecodeError:
+        raise _malformed(model, "not UTF-8") from None
+    return parse(model, data)
+
+
 def problems_of(error: ValidationError, model: type[BaseModel] | None = None) -> list[str]:
     """One line per error, naming the field as the caller spelled it and saying what is expected.
 
     Never echoes the input: it may be customer text (a goodbye) and lands in histories and logs.
     """
+    return describe_errors(error.errors(include_input=False, include_url=False), model)
+
+
+def describe_errors(errors: Iterable[Mapping[str, Any]], model: type[BaseModel] | None = None) -> list[str]:
+    """:func:`problems_of` for errors in pydantic's shape that come without their ValidationError
+    (FastAPI's ``RequestValidationError.errors()``, with the parameter's location removed)."""
     problems = []
-    for item in error.errors(include_input=False, include_url=False):
+    for item in errors:
         field = ".".join(str(part) for part in item["loc"])
         kind, message = item["type"], item["msg"]
         if not field:  # a check across fields: its message names them
@@ -138,6 +159,10 @@ def _suggestion(field: str, model: type[BaseModel] | None) -> str:
     close = difflib.get_close_matches(field, names + list(snake), n=1, cutoff=0.6)
     hint = f"; did you mean {snake.get(close[0], close[0])}?" if close else ""
     return f" (the fields are {', '.join(names)}){hint}"
+
+
+def _malformed(model: type[BaseModel], where: str) -> InvalidInput:
+    return InvalidInput([f"expected a JSON object ({_object_hint(model)}), got malformed JSON ({where})"])
 
 
 def _object_hint(model: type[BaseModel]) -> str:

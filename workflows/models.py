@@ -8,9 +8,9 @@ Schemas in ``schemas/`` are generated from these models.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -27,6 +27,10 @@ WrapupOutcome = Literal["code", "skipped", "system", "none"]
 Outcome = Literal["closed", "already_closed", "not_found", "not_web_messaging", "forced", "failed"]
 
 
+#: What the schema promises of a callback URL (the validator says what is wrong with others).
+CallbackUrl = Annotated[str, WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://[^/?#@]+", "maxLength": 2048})]
+
+
 def workflow_id(conversation_id: str) -> str:
     """One termination per conversation, whoever asks."""
     return f"terminate-{conversation_id}"
@@ -36,7 +40,7 @@ class TerminationOptions(InputModel):
     """How to end a conversation: shared by a termination request and a watch's closing."""
 
     #: A last message to the customer on the agent's communication, sent exactly once.
-    goodbye: str | None = None
+    goodbye: str | None = Field(default=None, json_schema_extra={"maxLength": GOODBYE_MAX_CHARS, "pattern": r"\S"})
     #: Wrap-up code id applied to agents who need one; without it, wrap-up is skipped where allowed.
     wrapup_code: str | None = Field(default=None, min_length=1)
     #: How long to wait for Genesys to confirm the end before the teardown fallback.
@@ -48,7 +52,7 @@ class TerminationOptions(InputModel):
     #: Where to POST the result when the termination ends (a signed Standard Webhooks callback);
     #: its origin must be in the worker's CLOSER_CALLBACK_ALLOWED_ORIGINS. Without it, the worker's
     #: CLOSER_CALLBACK_URL, if set, gets the callback.
-    callback_url: str | None = Field(default=None, max_length=2048)
+    callback_url: CallbackUrl | None = Field(default=None, max_length=2048)
 
     @field_validator("goodbye")
     @classmethod
@@ -66,8 +70,8 @@ class TerminationOptions(InputModel):
 class ConversationTarget(InputModel):
     """Which conversation, through which of the worker's credentials profiles (never a secret)."""
 
-    #: The Genesys conversation id (a UUID).
-    conversation_id: str
+    #: The Genesys conversation id (a UUID; the schema says so, for generated clients and fuzzers).
+    conversation_id: str = Field(json_schema_extra={"format": "uuid"})
     #: The worker's Genesys credentials profile to use.
     profile: str = Field(default="default", min_length=1)
 

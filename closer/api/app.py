@@ -1,0 +1,43 @@
+"""The FastAPI application: routers, API keys, problem details, the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from importlib.metadata import version
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from ..settings import TemporalSettings
+from . import health, terminations
+from .auth import ApiKeys
+from .connection import TemporalConnection
+from .openapi import openapi_document
+from .problems import install_problem_handlers, problem_responses
+
+#: The resources under /v1, each its own router; all of them need an API key. A new resource
+#: (watches, say) is a module with a ``router`` and one more entry here.
+V1_ROUTERS: Sequence[APIRouter] = (terminations.router,)
+
+
+def create_app(temporal: TemporalSettings, api_keys: Sequence[str]) -> FastAPI:
+    """The API, starting terminations on ``temporal.task_queue``; connects to Temporal on first use."""
+    app = FastAPI(
+        title="closer",
+        version=version("closer"),
+        description="End Genesys Cloud Web Messaging conversations durably, as Temporal workflows.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.temporal = TemporalConnection(temporal)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    for router in V1_ROUTERS:
+        app.include_router(
+            router,
+            prefix="/v1",
+            dependencies=[Depends(ApiKeys(api_keys))],
+            responses=problem_responses(401, 503),
+        )
+    app.openapi = partial(openapi_document, app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,65 @@
+"""The HTTP API keeps the promises of its OpenAPI document, checked by schemathesis.
+
+schemathesis's own runner (its CLI, as a user would run it) reads ``/openapi.json`` from the live
+API and sends a few hundred generated requests: edge cases of every parameter and body field
+("coverage"), random ones ("fuzzing") and sequences that follow ``Location`` (POST, then GET:
+"stateful"). The conversation ids it invents are UUIDs no conversation has: each starts a real
+termination, which the in-process worker ends `not_found` after one lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sysconfig
+from pathlib import Path
+
+from emulator.server import EmulatorServer
+
+from .api_server import ApiServer
+from .conftest import API_KEYS
+
+SCHEMATHESIS = Path(sysconfig.get_path("scripts")) / "schemathesis"
+
+CHECKS = [
+    "not_a_server_error",
+    "response_schema_conformance",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    # What the document says about auth, methods and resources holds as well.
+    "ignored_auth",
+    "missing_required_header",
+    "unsupported_method",
+    "use_after_free",
+    "ensure_resource_availability",
+    # Whatever the schema allows is accepted. Not its converse (`negative_data_rejection`): the
+    # contract validates in pydantic's lax mode at every entry point, so 0 is a boolean there.
+    "positive_data_acceptance",
+]
+
+
+async def test_the_api_keeps_the_promises_of_its_openapi_document(
+    api: ApiServer, worker: str, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    report = tmp_path / "schemathesis.json"
+    # A subprocess, awaited: the event loop, and with it the in-process worker, keeps running.
+    process = await asyncio.create_subprocess_exec(
+        str(SCHEMATHESIS), "run", f"{api.url}/openapi.json",
+        "--header", f"Authorization: Bearer {API_KEYS[0]}",
+        "--checks", ",".join(CHECKS),
+        "--max-examples", "40",
+        "--generation-deterministic",  # the same requests on every run
+        "--no-color",
+        "--report", "json", "--report-json-path", str(report),
+        cwd=tmp_path,  # where hypothesis keeps its example database
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+
+    assert process.returncode == 0, output.decode()
+    run = json.loads(report.read_text())
+    assert run["operations"]["tested"] == run["operations"]["total"] == 4
+    assert run["test_cases"]["generated"] >= 200
+    assert run["failures"] == [] and run["errors"] == []
