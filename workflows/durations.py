@@ -6,6 +6,7 @@ On the wire a duration is written back in the short form (``15m``), so a status 
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated, Any
@@ -19,11 +20,20 @@ EXAMPLES = "like 90s, 15m, 24h, 1h30m, a number of seconds, or ISO 8601 such as 
 
 
 def parse_duration(value: Any) -> timedelta:
+    try:
+        return _parse(value)
+    except OverflowError:  # past timedelta's 999,999,999 days: no setting wants that
+        raise ValueError("is far too long a duration") from None
+
+
+def _parse(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
         raise ValueError(f"expected a duration ({EXAMPLES}), got a boolean")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a duration ({EXAMPLES}), got {value}")
         return timedelta(seconds=value)
     if isinstance(value, str):
         text = value.strip()

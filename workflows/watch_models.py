@@ -89,6 +89,13 @@ class WatchRequest(WatchSettings, ConversationTarget):
     """Watch a conversation: close it once idle, or at its deadline."""
 
 
+class WatchSettingsBody(WatchSettings):
+    """The HTTP API's body for a watch: the settings, and the credentials profile (the
+    conversation is in the path)."""
+
+    profile: str = Field(default="default", min_length=1)
+
+
 class WarningRecord(ResultModel):
     at: datetime
     status: WarningStatus

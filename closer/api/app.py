@@ -9,7 +9,7 @@ from importlib.metadata import version
 from fastapi import APIRouter, Depends, FastAPI
 
 from ..settings import TemporalSettings
-from . import health, terminations
+from . import health, terminations, watches
 from .auth import ApiKeys
 from .connection import TemporalConnection
 from .openapi import openapi_document
@@ -17,7 +17,7 @@ from .problems import install_problem_handlers, problem_responses
 
 #: The resources under /v1, each its own router; all of them need an API key. A new resource
 #: (watches, say) is a module with a ``router`` and one more entry here.
-V1_ROUTERS: Sequence[APIRouter] = (terminations.router,)
+V1_ROUTERS: Sequence[APIRouter] = (terminations.router, watches.router)
 
 
 def create_app(temporal: TemporalSettings, api_keys: Sequence[str]) -> FastAPI:

@@ -19,10 +19,15 @@ from .problems import PROBLEM_JSON, Problem
 _COMPONENTS = "#/components/schemas/"
 
 
+#: Models nested in request bodies: added to the document's components (where their refs point).
+_NESTED: dict[str, Any] = {}
+
+
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """``openapi_extra`` for a route whose JSON body is ``model``: the schema inline, which suits
-    the flat input models (a nested one would need its ``$defs`` moved into the components)."""
-    schema = model.model_json_schema(by_alias=True)
+    """``openapi_extra`` for a route whose JSON body is ``model``: its schema inline, the models
+    it nests in the components."""
+    schema = model.model_json_schema(by_alias=True, ref_template=_COMPONENTS + "{model}")
+    _NESTED.update(schema.pop("$defs", {}))
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
@@ -32,6 +37,9 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         document = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in _NESTED.items():
+            components.setdefault(name, schema)
         problem_ref = {"$ref": _COMPONENTS + Problem.__name__}
         for operation in _operations(document):
             for response in operation.get("responses", {}).values():
