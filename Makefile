@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test chaos bench histories clean
+.PHONY: install demo test chaos bench histories schemas clean
 
 install: $(STAMP)
 
@@ -35,3 +35,7 @@ clean:
 histories: $(STAMP)
 	rm -f tests/histories/*.json
 	CLOSER_RECORD_HISTORIES=1 $(BIN)/python -m pytest -q tests/test_replay.py -k test_record_history
+
+## Write the JSON Schemas of every workflow input and result (schemas/) from the models.
+schemas: $(STAMP)
+	$(BIN)/python -m workflows.schemas

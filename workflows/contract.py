@@ -41,7 +41,8 @@ class InputModel(BaseModel):
 class ResultModel(BaseModel):
     """A workflow result: camelCase out; fields a newer closer adds are ignored by older readers."""
 
-    model_config = ConfigDict(**_WIRE, extra="ignore")
+    # Every field is written, defaults included: the published schema says so (all required).
+    model_config = ConfigDict(**_WIRE, extra="ignore", json_schema_serialization_defaults_required=True)
 
 
 M = TypeVar("M", bound=BaseModel)
