@@ -2,7 +2,8 @@
 
 Reads the Temporal and Genesys settings from the environment (see closer/settings.py and the
 README) and serves the termination workflow and its steps on the task queue until SIGINT/SIGTERM,
-finishing running steps before it exits.
+finishing running steps before it exits. Refuses to start (exit status 2, one line) where the
+namespace lacks closer's search attributes: `closer setup` creates them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import sys
 from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities import TerminationActivities, WatchActivities
 from activities.callback_config import CallbackConfig, origin_of
 from activities.callbacks import CallbackActivities
+from closer import search_attributes
 from closer.settings import Settings, SettingsError
 from closer.temporal import connect
 from genesys import ClientPool
@@ -45,8 +48,31 @@ def build_worker(
     )
 
 
+class CannotServe(Exception):
+    """The cluster is not ready for closer's workflows; the message says which command fixes it."""
+
+
+async def check_search_attributes(client: Client, namespace: str) -> None:
+    """Refuse to start where a workflow would hang upserting an unknown search attribute."""
+    try:
+        found = await search_attributes.check(client, namespace)
+    except RPCError as error:
+        # Temporal Cloud, or a role without operator rights: the attributes may well be there.
+        logging.warning(
+            "could not list the search attributes of namespace %s (%s): not checked. Workflows hang if any of "
+            "these is missing: %s",
+            namespace,
+            error.message,
+            search_attributes.describe(search_attributes.REQUIRED),
+        )
+        return
+    if not found.ok:
+        raise CannotServe(found.problem())
+
+
 async def run_worker(settings: Settings) -> None:
     client = await connect(settings.temporal)
+    await check_search_attributes(client, settings.temporal.namespace)
     clients = ClientPool(settings.profiles)
     callbacks = CallbackActivities(settings.callbacks)
     worker = build_worker(client, settings.temporal.task_queue, clients, callbacks)
@@ -95,6 +121,9 @@ def main() -> int:
         return 2
     try:
         asyncio.run(run_worker(settings))
+    except CannotServe as error:
+        print(f"closer worker: {error}", file=sys.stderr)
+        return 2
     except RuntimeError as error:  # Temporal unreachable
         print(f"closer worker: cannot connect to Temporal at {settings.temporal.address}: {error}", file=sys.stderr)
         return 1

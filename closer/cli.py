@@ -1,4 +1,4 @@
-"""The ``closer`` command line: terminate a conversation, run a worker, the emulator or the demo.
+"""The ``closer`` command line: terminate a conversation, set a cluster up, run a worker, the emulator or the demo.
 
 Every problem a user can fix (a malformed id, an unknown profile, no Temporal server) is found
 before anything starts and reported as one line on stderr, exit status 2.
@@ -17,7 +17,7 @@ from typing import NoReturn, TypeVar
 import click
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from workflows import (
     TerminateConversation,
@@ -29,6 +29,7 @@ from workflows.contract import InvalidInput, parse
 from workflows.models import CallbackReport, ParticipantOutcome, StepRecord
 from workflows.policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
 
+from . import search_attributes
 from .settings import TemporalSettings, profile_names_from_env, profile_variables
 from .temporal import connect, start_termination
 
@@ -138,6 +139,16 @@ def worker() -> None:
 
 
 @cli.command()
+def setup() -> None:
+    """Create closer's search attributes in the namespace, where missing (once per cluster).
+
+    Uses TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE and Temporal's operator API; running it again
+    changes nothing. Workers refuse to start without them: workflows would hang.
+    """
+    asyncio.run(_setup(TemporalSettings.from_env()))
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8787, show_default=True, type=int)
 def emulator(host: str, port: int) -> None:
@@ -223,6 +234,25 @@ async def reach_temporal(settings: TemporalSettings) -> Client:
             f"cannot reach Temporal at {settings.address}: start a server or set TEMPORAL_ADDRESS "
             "(and TEMPORAL_NAMESPACE) to a running one"
         ) from None
+
+
+async def _setup(settings: TemporalSettings) -> None:
+    client = await reach_temporal(settings)
+    try:
+        before = await search_attributes.add_missing(client, settings.namespace)
+    except RPCError as error:
+        refused = f"Temporal refused to list or create search attributes in namespace {settings.namespace!r}: {error.message}"
+        if error.status in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED):
+            # Temporal Cloud has no operator API for this: its own UI and tcld create them.
+            wanted = search_attributes.describe(search_attributes.REQUIRED)
+            refused += f" (where the operator API is not allowed, as on Temporal Cloud, create them in the namespace's settings: {wanted})"
+        raise CannotStart(refused) from None
+    if before.mistyped:
+        raise CannotStart(before.problem())
+    if before.missing:
+        click.echo(f"created in namespace {settings.namespace!r}: {search_attributes.describe(before.missing)}")
+    else:
+        click.echo(f"nothing to do: namespace {settings.namespace!r} has closer's search attributes")
 
 
 async def _terminate(settings: TemporalSettings, request: TerminateRequest, *, wait: bool, as_json: bool) -> TerminateResult | None:

@@ -19,11 +19,12 @@ TEMPORAL_CLI = Path(sysconfig.get_path("scripts")) / "temporal"
 
 
 async def start_dev_server(**options: Any) -> WorkflowEnvironment:
-    """Start one; ``options`` go to ``WorkflowEnvironment.start_local`` (port, ui, database, ...)."""
-    return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL_CLI),
-        data_converter=pydantic_data_converter,
-        search_attributes=search_attributes.ALL,
-        dev_server_log_level="error",
-        **options,
-    )
+    """Start one; ``options`` go to ``WorkflowEnvironment.start_local`` (port, ui, database, ...;
+    ``search_attributes=()`` for a server as bare as a new cluster)."""
+    defaults: dict[str, Any] = {
+        "dev_server_existing_path": str(TEMPORAL_CLI),
+        "data_converter": pydantic_data_converter,
+        "search_attributes": search_attributes.ALL,
+        "dev_server_log_level": "error",
+    }
+    return await WorkflowEnvironment.start_local(**{**defaults, **options})

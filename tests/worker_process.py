@@ -22,11 +22,7 @@ class WorkerProcess:
         self.log = tempfile.NamedTemporaryFile("w+", prefix="closer-worker-", suffix=".log", delete=False)
 
     def start(self, timeout: float = 20.0) -> None:
-        self.log.seek(0)
-        self.log.truncate()
-        self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "worker.py")], cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
-        )
+        self._spawn()
         deadline = time.monotonic() + timeout
         while READY_LINE not in Path(self.log.name).read_text():
             if self.process.poll() is not None:
@@ -34,6 +30,22 @@ class WorkerProcess:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"worker not ready in {timeout}s:\n{Path(self.log.name).read_text()}")
             time.sleep(0.05)
+
+    def refusal(self, timeout: float = 20.0) -> tuple[int, str]:
+        """Run a worker expected to refuse to start: its exit status and all it printed."""
+        self._spawn()
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout), self.output()
+        finally:
+            self.stop()  # still running: it did not refuse, and must not outlive the test
+
+    def _spawn(self) -> None:
+        self.log.seek(0)
+        self.log.truncate()
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "worker.py")], cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, no graceful shutdown, exactly like a crashed host."""
