@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 from .models import WORKFLOW_TYPE, TerminateProgress, TerminateRequest, TerminateResult
+from .watch_models import WATCH_WORKFLOW_TYPE, WatchRequest, WatchResult, WatchSettings, WatchStatus
 
 #: Where the schemas are checked in: ``schemas/`` at the repository's root.
 DIRECTORY = Path(__file__).resolve().parent.parent / "schemas"
@@ -74,6 +75,32 @@ SCHEMAS: tuple[Schema, ...] = (
         TerminateProgress,
         "serialization",
         f"The answer of workflow {WORKFLOW_TYPE}'s query `progress`: the steps so far, and the result once there is one.",
+    ),
+    Schema(
+        "WatchRequest",
+        WatchRequest,
+        "validation",
+        f"The input of workflow {WATCH_WORKFLOW_TYPE} (workflow id watch-{{conversationId}}): its one argument. "
+        "Field names are camelCase as here; snake_case is accepted too. Unknown fields are errors.",
+    ),
+    Schema(
+        "WatchSettings",
+        WatchSettings,
+        "validation",
+        f"The argument of workflow {WATCH_WORKFLOW_TYPE}'s update `configure`: new settings for a running watch.",
+    ),
+    Schema(
+        "WatchStatus",
+        WatchStatus,
+        "serialization",
+        f"The answer of workflow {WATCH_WORKFLOW_TYPE}'s query `status` and of its update `configure`.",
+    ),
+    Schema(
+        "WatchResult",
+        WatchResult,
+        "serialization",
+        f"The result of workflow {WATCH_WORKFLOW_TYPE}: how the watch ended, with the termination's result "
+        "when it closed the conversation. Always camelCase; readers should ignore fields they do not know.",
     ),
 )
 
