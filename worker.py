@@ -19,14 +19,14 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from activities import TerminationActivities, WatchActivities
+from activities import SweepActivities, TerminationActivities, WatchActivities
 from activities.callback_config import CallbackConfig, origin_of
 from activities.callbacks import CallbackActivities
 from closer import search_attributes
 from closer.settings import Settings, SettingsError
 from closer.temporal import connect
 from genesys import ClientPool
-from workflows import TerminateConversation, WatchConversation
+from workflows import SweepStaleConversations, TerminateConversation, WatchConversation
 from workflows.sandbox import workflow_runner
 
 #: On shutdown, running steps get this long to finish before they are cancelled (and retried elsewhere).
@@ -41,8 +41,13 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[TerminateConversation, WatchConversation],
-        activities=[*TerminationActivities(clients).all(), *WatchActivities(clients).all(), *callbacks.all()],
+        workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
+        activities=[
+            *TerminationActivities(clients).all(),
+            *WatchActivities(clients).all(),
+            *SweepActivities(clients).all(),
+            *callbacks.all(),
+        ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         workflow_runner=workflow_runner(),
     )

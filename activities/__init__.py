@@ -1,6 +1,7 @@
-"""The steps of a termination: thin activities over the Genesys client."""
+"""The steps of terminations, watches and sweeps: thin activities over the Genesys client (and Temporal's)."""
 
+from .sweep import SweepActivities
 from .termination import TerminationActivities
 from .watch import WatchActivities
 
-__all__ = ["TerminationActivities", "WatchActivities"]
+__all__ = ["SweepActivities", "TerminationActivities", "WatchActivities"]

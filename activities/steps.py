@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from temporalio import activity
 
@@ -30,8 +30,15 @@ from .models import (
 )
 from .snapshot import snapshot_of
 
+
+class OnProfile(Protocol):
+    """Every step's input names the credentials profile to call Genesys with."""
+
+    profile: str
+
+
 R = TypeVar("R", bound=StepResult)
-I = TypeVar("I", bound=ConversationRef)
+I = TypeVar("I", bound=OnProfile)
 
 StepMethod = Callable[[Any, I], Awaitable[R]]
 
@@ -65,7 +72,7 @@ class GenesysActivities:
     def __init__(self, clients: ClientPool) -> None:
         self._clients = clients
 
-    def _client(self, ref: ConversationRef) -> GenesysClient:
+    def _client(self, ref: OnProfile) -> GenesysClient:
         return self._clients.get(ref.profile)
 
     async def _read(self, ref: ConversationRef) -> ConversationSnapshot:

@@ -341,6 +341,8 @@ def _root_message(error: BaseException) -> str:
 
 
 # Commands with modules of their own (imported last: they build on the helpers above).
+from .sweep_cli import sweep  # noqa: E402
 from .watch_cli import watch  # noqa: E402
 
 cli.add_command(watch)
+cli.add_command(sweep)

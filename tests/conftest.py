@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 from temporalio.client import Client
@@ -197,3 +198,23 @@ def api(temporal_env: WorkflowEnvironment) -> Iterator[ApiServer]:
     settings = TemporalSettings(address=temporal_env.client.service_client.config.target_host, task_queue=TASK_QUEUE)
     with ApiServer(settings, API_KEYS) as server:
         yield server
+
+
+@dataclass(frozen=True)
+class Sweeper:
+    """A worker of its own over an emulator of its own: a sweep there finds exactly what was seeded."""
+
+    emulator: EmulatorServer
+    task_queue: str
+
+
+@pytest.fixture
+async def sweeper(temporal_client: Client, own_emulator: EmulatorServer) -> AsyncIterator[Sweeper]:
+    # Hundreds of watches closing at once: no rate limit on either side, to keep the test short
+    # (pacing is the sweep's own `startsPerMinute` here, and test_rate_limit.py covers the client's).
+    own_emulator.admin.config(rate_limit_per_minute=None)
+    clients = ClientPool({"default": emulator_profile(own_emulator.url, requests_per_minute=100_000)})
+    task_queue = f"closer-sweep-tests-{new_id()}"
+    async with build_worker(temporal_client, task_queue, clients):
+        yield Sweeper(own_emulator, task_queue)
+    await clients.aclose()

@@ -16,11 +16,12 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows import TerminateConversation, workflow_id
+from closer import sweeps
+from workflows import SweepStaleConversations, TerminateConversation, workflow_id
 from workflows.sandbox import workflow_runner
 
 from .callback_receiver import CallbackReceiver
-from .conftest import Terminate, new_id, seed
+from .conftest import Sweeper, Terminate, new_id, seed
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORDING = os.environ.get("CLOSER_RECORD_HISTORIES") == "1"
@@ -38,6 +39,9 @@ SCENARIOS: dict[str, tuple[str | None, dict]] = {
     # is the session's callback receiver, known only at run time.)
     "closed_with_callback": ("agent", {"callback_url": "{receiver}/replay"}),
 }
+# A sweep of two pages: its first run (counting the pages, the last page, continue-as-new) and
+# its second (the first page, the result).
+SWEEP_RUNS = ("sweep_first_run", "sweep_last_run")
 
 
 def recorded() -> list[Path]:
@@ -45,13 +49,15 @@ def recorded() -> list[Path]:
 
 
 def test_every_outcome_has_a_recorded_history() -> None:
-    assert {p.stem for p in recorded()} >= set(SCENARIOS), "run `make histories` to record them"
+    assert {p.stem for p in recorded()} >= {*SCENARIOS, *SWEEP_RUNS}, "run `make histories` to record them"
 
 
 @pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
-    replayer = Replayer(workflows=[TerminateConversation], data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
+    replayer = Replayer(
+        workflows=[TerminateConversation, SweepStaleConversations], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+    )
     await replayer.replay_workflow(history)  # raises on any nondeterminism
 
 
@@ -68,3 +74,16 @@ async def test_record_history(
     history = await temporal_client.get_workflow_handle(workflow_id(conversation_id)).fetch_history()
     HISTORIES.mkdir(exist_ok=True)
     (HISTORIES / f"{name}.json").write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
+
+
+@pytest.mark.skipif(not RECORDING, reason="records histories only with CLOSER_RECORD_HISTORIES=1 (make histories)")
+async def test_record_history_of_a_sweep(sweeper: Sweeper, temporal_client: Client) -> None:
+    for _ in range(3):
+        seed(sweeper.emulator, "agent", started_ago_s=3000, last_message_age_s=2400)
+    handle = await sweeps.run_sweep(temporal_client, {"idle": "30m", "pageSize": 2, "startsPerMinute": 600}, task_queue=sweeper.task_queue)
+    result = await handle.result()
+    assert (result.pages, result.watches_started) == (2, 3)
+    first = await temporal_client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id).fetch_history()
+    last = await temporal_client.get_workflow_handle(handle.id).fetch_history()
+    for name, history in zip(SWEEP_RUNS, (first, last)):
+        (HISTORIES / f"{name}.json").write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")

@@ -1,4 +1,4 @@
-"""Timeouts and retry policies of the termination, named once."""
+"""Timeouts and retry policies of the termination, the watch and the sweep, named once."""
 
 from __future__ import annotations
 
@@ -61,3 +61,12 @@ CALLBACK_RETRY_POLICY = RetryPolicy(
 CALLBACK_START_TO_CLOSE = timedelta(seconds=30)
 #: All attempts together: after a day without a 2xx the callback is given up (status `failed`).
 CALLBACK_SCHEDULE_TO_CLOSE = timedelta(hours=24)
+#: Starting a page's watches takes as long as its pace says (``pageSize`` / ``startsPerMinute``);
+#: one attempt gets that plus this (Temporal answering slowly), ...
+SWEEP_STARTS_SLACK = timedelta(minutes=2)
+#: ... all attempts together that plus this: a Temporal outage longer than this fails the sweep
+#: (the next one, minutes later, starts over; starting a watch twice is refused, never doubled).
+SWEEP_STARTS_RETRY_BUDGET = timedelta(minutes=10)
+#: A scheduled sweep missed by more than this (server or workers down) is skipped, not run late:
+#: the next one is due soon after.
+SWEEP_CATCHUP_WINDOW = timedelta(minutes=1)

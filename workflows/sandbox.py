@@ -20,6 +20,7 @@ DETERMINISTIC_MODULES = (
     "workflows.models",
     "workflows.policies",
     "workflows.search_attributes",
+    "workflows.sweep_models",
     "workflows.watch_models",
 )
 
