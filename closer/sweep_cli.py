@@ -170,7 +170,7 @@ def _run(action: Callable[[Client, TemporalSettings], Awaitable[T]]) -> T:
 def _describe(result: SweepResult) -> str:
     rows = [
         ("candidates", f"{result.candidates} (of {result.total_hits} hits: open conversations started "
-                       f"{result.interval_start.isoformat()} to {result.interval_end.isoformat()})"),
+                       f"{result.interval_start.isoformat(timespec='seconds')} to {result.interval_end.isoformat(timespec='seconds')})"),
         ("already watched", str(result.already_watched)),
         ("watches started", str(result.watches_started)),
         ("pages", str(result.pages)),

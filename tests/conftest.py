@@ -213,7 +213,13 @@ async def sweeper(temporal_client: Client, own_emulator: EmulatorServer) -> Asyn
     # Hundreds of watches closing at once: no rate limit on either side, to keep the test short
     # (pacing is the sweep's own `startsPerMinute` here, and test_rate_limit.py covers the client's).
     own_emulator.admin.config(rate_limit_per_minute=None)
-    clients = ClientPool({"default": emulator_profile(own_emulator.url, requests_per_minute=100_000)})
+    clients = ClientPool(
+        {
+            "default": emulator_profile(own_emulator.url, requests_per_minute=100_000),
+            # An OAuth client whose role can only read conversations (tests register it).
+            "read-only": emulator_profile(own_emulator.url, name="read-only").model_copy(update={"client_id": READ_ONLY_CLIENT_ID}),
+        }
+    )
     task_queue = f"closer-sweep-tests-{new_id()}"
     async with build_worker(temporal_client, task_queue, clients):
         yield Sweeper(own_emulator, task_queue)

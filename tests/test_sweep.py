@@ -16,9 +16,9 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from closer import sweeps, watches
-from workflows import WatchConversation, sweep_id, watch_id
+from workflows import WatchConversation, search_attributes, sweep_id, watch_id
 
-from .conftest import Sweeper, emulator_env, new_id, seed
+from .conftest import EMULATOR_CLIENT_SECRET, READ_ONLY_CLIENT_ID, Sweeper, emulator_env, new_id, seed
 from .test_cli import assert_one_line, closer
 from .worker_process import WorkerProcess
 
@@ -165,6 +165,19 @@ async def test_bad_sweep_input_is_one_line_and_fails_a_run_at_once(sweeper: Swee
         )
     assert isinstance(failed.value.cause, ApplicationError) and failed.value.cause.type == "InvalidInput"
     assert "deadline: a sweep takes no absolute deadline" in failed.value.cause.message
+
+
+async def test_a_sweep_without_the_analytics_permission_fails_at_once_naming_it(sweeper: Sweeper, temporal_client: Client) -> None:
+    sweeper.emulator.admin.add_client(READ_ONLY_CLIENT_ID, EMULATOR_CLIENT_SECRET, ["conversation:communication:view"])
+
+    handle = await sweeps.run_sweep(temporal_client, {"idle": "30m", "profile": "read-only"}, task_queue=sweeper.task_queue)
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+
+    assert "analytics:conversationDetail:view" in str(failed.value.cause.cause)
+    assert [r["status"] for r in sweeper.emulator.admin.requests() if r["route"] == QUERY] == [403]  # not retried
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(search_attributes.OUTCOME) == "failed"
 
 
 async def _runs(client: Client, workflow_type: str, task_queue: str, expected: int) -> Counter[str]:
