@@ -7,9 +7,11 @@ the ones already watched alone, never run twice at once, and refuse a second man
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 
 import pytest
+from jsonschema import Draft202012Validator
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -17,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from closer import sweeps, watches
 from workflows import WatchConversation, search_attributes, sweep_id, watch_id
+from workflows.schemas import DIRECTORY as SCHEMAS
 
 from .conftest import EMULATOR_CLIENT_SECRET, READ_ONLY_CLIENT_ID, Sweeper, emulator_env, new_id, seed
 from .test_cli import assert_one_line, closer
@@ -27,6 +30,7 @@ MESSAGE_READ = "/api/v2/conversations/messages/{conversationId}"
 PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participants/{participantId}"
 # Idle for 40 minutes: a sweep's watch with idle 30m closes it at its first reads.
 STALE = {"started_ago_s": 3000, "last_message_age_s": 2400}
+SWEEP_RESULT = Draft202012Validator(json.loads((SCHEMAS / "SweepResult.json").read_text()))
 
 
 async def test_a_sweep_gives_every_stale_conversation_one_watch(sweeper: Sweeper, temporal_client: Client) -> None:
@@ -45,6 +49,7 @@ async def test_a_sweep_gives_every_stale_conversation_one_watch(sweeper: Sweeper
     assert result.pages == 3
     assert result.api_calls == 4  # counting the pages, then pages 3, 2 and 1
     assert swept_in >= 230 / 1200 * 60 * 0.9  # paced
+    SWEEP_RESULT.validate(json.loads(result.model_dump_json()))  # what clients in other languages build against
 
     unwatched = [c for c in conversations if c not in watched]
     outcomes = await asyncio.gather(*(temporal_client.get_workflow_handle_for(WatchConversation.run, watch_id(c)).result() for c in unwatched))

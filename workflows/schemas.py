@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 from .models import WORKFLOW_TYPE, TerminateProgress, TerminateRequest, TerminateResult
+from .sweep_models import SWEEP_WORKFLOW_TYPE, SweepRequest, SweepResult
 from .watch_models import WATCH_WORKFLOW_TYPE, WatchRequest, WatchResult, WatchSettings, WatchStatus
 
 #: Where the schemas are checked in: ``schemas/`` at the repository's root.
@@ -101,6 +102,21 @@ SCHEMAS: tuple[Schema, ...] = (
         "serialization",
         f"The result of workflow {WATCH_WORKFLOW_TYPE}: how the watch ended, with the termination's result "
         "when it closed the conversation. Always camelCase; readers should ignore fields they do not know.",
+    ),
+    Schema(
+        "SweepRequest",
+        SweepRequest,
+        "validation",
+        f"The input of workflow {SWEEP_WORKFLOW_TYPE} (workflow id sweep-{{profile}}, or a schedule's): its one "
+        "argument, the watch policy applied to every conversation swept (no deadline) and how to sweep. Field "
+        "names are camelCase as here; snake_case is accepted too. Unknown fields are errors.",
+    ),
+    Schema(
+        "SweepResult",
+        SweepResult,
+        "serialization",
+        f"The result of workflow {SWEEP_WORKFLOW_TYPE}: what the analytics pages nominated, how many had a watch "
+        "already and how many got one. Always camelCase; readers should ignore fields they do not know.",
     ),
 )
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from .contract import InputModel, ResultModel
 from .durations import Duration, format_duration
@@ -51,6 +52,8 @@ class SweepRequest(WatchSettings):
     page_size: int = Field(default=PAGE_SIZE_MAX, ge=1, le=PAGE_SIZE_MAX)
     #: Watches started per minute at most: each reads Genesys at once, from the same budget.
     starts_per_minute: int = Field(default=DEFAULT_STARTS_PER_MINUTE, ge=1, le=STARTS_PER_MINUTE_MAX)
+    #: Not for a sweep (see below): out of its schema and its JSON.
+    deadline: SkipJsonSchema[AwareDatetime | None] = Field(default=None, exclude=True)
 
     @field_validator("lookback")
     @classmethod
