@@ -1,0 +1,187 @@
+"""Watches across failures: a worker SIGKILLed while a watch sleeps or while it sends its warning,
+the Temporal server restarted with watches pending, and a busy watch continuing as new.
+
+Real parts only: `python worker.py` subprocesses killed with SIGKILL, dev servers on loopback (one
+with a database file, restarted), the emulator's holds to kill a worker inside a send. What a user
+relies on: the warning reaches the customer exactly once, and the conversation still closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from pathlib import Path
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from closer import watches
+from closer.dev_server import start_dev_server
+from workflows import WatchConversation, WatchResult, WatchStatus, watch_id
+from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS
+
+from .conftest import free_port, genesys_requests, new_id, seed
+from .test_guest_view import _guest_events
+from .test_watch import SEND, WARNING, reads, sends
+from .test_worker_crash import worker_process  # noqa: F401 (fixture: a `python worker.py` subprocess)
+from .worker_process import WorkerProcess
+
+Handle = WorkflowHandle[WatchConversation, WatchResult]
+
+
+async def _watch(client: Client, task_queue: str, conversation_id: str, **fields: object) -> Handle:
+    await watches.watch(client, {"conversationId": conversation_id, **fields}, task_queue=task_queue)
+    return client.get_workflow_handle_for(WatchConversation.run, watch_id(conversation_id))
+
+
+async def _waiting(handle: Handle) -> WatchStatus:
+    """The status once the watch sleeps on its timer (its first read done)."""
+    for _ in range(100):
+        status = await handle.query(WatchConversation.status)
+        if status.state == "waiting" and status.due_at is not None:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the watch never went to sleep: {status}")
+
+
+def _texts(received: list[dict]) -> list[str]:
+    """The text messages a guest's socket received."""
+    return [e["body"]["text"] for e in received if e.get("class") == "StructuredMessage" and e["body"].get("type") == "Text"]
+
+
+async def test_a_worker_killed_while_the_watch_sleeps_warns_once_and_closes(
+    temporal_client: Client, emulator, worker_process: WorkerProcess
+) -> None:
+    seeded = seed(emulator, "agent", last_message_age_s=0)
+    cid = seeded["conversationId"]
+    received: list[dict] = []
+    configured = asyncio.Event()
+    guest = asyncio.create_task(_guest_events(emulator.url, seeded, received, configured))
+    try:
+        await asyncio.wait_for(configured.wait(), timeout=5)
+        worker_process.start()
+
+        handle = await _watch(temporal_client, worker_process.env["CLOSER_TASK_QUEUE"], cid, idle="4s", warning=WARNING, warnBefore="2s")
+        assert (await _waiting(handle)).due == "warning"
+        worker_process.kill()
+        await asyncio.sleep(3)  # the warning falls due while no worker runs
+        assert sends(emulator, cid) == []
+        worker_process.start()
+
+        result = await asyncio.wait_for(handle.result(), timeout=40)
+        await asyncio.sleep(0.3)  # anything late would reach the guest now
+    finally:
+        guest.cancel()
+
+    assert result.outcome == "closed_idle"
+    assert result.termination is not None and result.termination.outcome == "closed"
+    assert [w.status for w in result.warnings] == ["sent"]
+    assert [r["status"] for r in sends(emulator, cid)] == [200]
+    assert [m["text"] for m in emulator.admin.conversation(cid)["sent_messages"]] == [WARNING]
+    assert _texts(received) == [WARNING]
+    assert len(reads(emulator, cid)) == result.reads == 3  # start, warning due, close due: none repeated
+    # The close still gives the customer the warning's lead time, counted from when it went out.
+    close = next(r for r in genesys_requests(emulator, cid) if r["method"] == "PATCH")
+    assert close["time"] >= sends(emulator, cid)[0]["time"] + 2 - 0.05
+
+
+async def test_a_worker_killed_while_it_sends_the_warning_sends_it_once(
+    temporal_client: Client, emulator, worker_process: WorkerProcess
+) -> None:
+    cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]
+    hold_id = emulator.admin.hold("POST", SEND, count=1)
+    worker_process.start()
+
+    handle = await _watch(temporal_client, worker_process.env["CLOSER_TASK_QUEUE"], cid, idle="4s", warning=WARNING, warnBefore="2s")
+    for _ in range(200):
+        if emulator.admin.hold_status(hold_id)["engaged"]:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"the warning's send never arrived:\n{worker_process.output()}")
+    worker_process.kill()  # Genesys has the warning; the worker never hears so
+    emulator.admin.release(hold_id)
+    worker_process.start()
+
+    result = await asyncio.wait_for(handle.result(), timeout=40)
+
+    assert result.outcome == "closed_idle"
+    assert result.termination is not None and result.termination.outcome == "closed"
+    assert [m["text"] for m in emulator.admin.conversation(cid)["sent_messages"]] == [WARNING]
+    assert [r["status"] for r in sends(emulator, cid)] == [200]  # the retry looked, found it, did not resend
+    assert [w.status for w in result.warnings] == ["already_sent"]
+    assert len(reads(emulator, cid)) == result.reads == 3  # start, warning due, close due
+
+
+async def test_pending_watches_fire_after_a_temporal_restart(tmp_path: Path, emulator) -> None:
+    port, database = free_port(), tmp_path / "temporal.db"
+    server: WorkflowEnvironment = await start_dev_server(port=port, dev_server_database_filename=str(database))
+    worker = WorkerProcess(f"127.0.0.1:{port}", f"watch-restart-{new_id()}", emulator.url)
+    # Half of them warn 2s before the close: their warning falls due while the server is down.
+    settings = [{"idle": "5s"}, {"idle": "5s", "warning": WARNING, "warnBefore": "2s"}] * 3
+    cids = [seed(emulator, "agent", last_message_age_s=0)["conversationId"] for _ in settings]
+    try:
+        worker.start()
+        for cid, fields in zip(cids, settings):
+            await _waiting(await _watch(server.client, worker.env["CLOSER_TASK_QUEUE"], cid, **fields))
+        await server.shutdown()  # every watch on its timer, none due yet
+        await asyncio.sleep(3)
+        server = await start_dev_server(port=port, dev_server_database_filename=str(database))
+
+        results = await asyncio.wait_for(
+            asyncio.gather(*(server.client.get_workflow_handle_for(WatchConversation.run, watch_id(cid)).result() for cid in cids)),
+            timeout=60,
+        )
+    finally:
+        worker.stop()
+        await server.shutdown()
+
+    assert [r.outcome for r in results] == ["closed_idle"] * len(cids)
+    for cid, fields, result in zip(cids, settings, results):
+        assert result.termination is not None and result.termination.outcome == "closed"
+        warned = "warning" in fields
+        assert [m["text"] for m in emulator.admin.conversation(cid)["sent_messages"]] == ([WARNING] if warned else [])
+        # Not early: the close came a full idle period after the last message (Genesys's time).
+        assert result.last_activity_at is not None
+        close = next(r for r in genesys_requests(emulator, cid) if r["method"] == "PATCH")
+        assert close["time"] >= result.last_activity_at.timestamp() + 5 - 0.05
+        # The start's read, one confirming the warning is due (if any), one confirming the close.
+        assert len(reads(emulator, cid)) == result.reads == (3 if warned else 2)
+
+
+async def test_a_busy_watch_continues_as_new_and_keeps_its_state(temporal_client: Client, worker: str, emulator) -> None:
+    cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]
+    handle = await _watch(temporal_client, worker, cid, idle="3s", warning=WARNING, warnBefore="1.5s")
+    first_run = (await handle.describe()).run_id
+    while not (await handle.query(WatchConversation.status)).warnings:
+        await asyncio.sleep(0.2)
+
+    # A flood of touches (each a signal: events in the history) until the run continues as new.
+    touches = 0
+    while (await handle.describe()).run_id == first_run:
+        assert touches < 3 * WATCH_CONTINUE_AS_NEW_EVENTS, "the watch never continued as new"
+        await watches.touch(temporal_client, cid)
+        touches += 1
+    last_touch = datetime.now(timezone.utc)
+
+    old = temporal_client.get_workflow_handle_for(WatchConversation.run, watch_id(cid), run_id=first_run)
+    last_event = [e async for e in old.fetch_history_events()][-1]
+    assert last_event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    before: WatchStatus = await old.query(WatchConversation.status)
+    after: WatchStatus = await handle.query(WatchConversation.status)
+    assert after.touches == touches
+    assert [w.status for w in after.warnings] == ["sent"] and after.warnings == before.warnings
+    assert (after.started_at, after.reads, after.api_calls) == (before.started_at, before.reads, before.api_calls)
+    assert after.last_activity_at is not None and before.last_activity_at is not None
+    assert before.last_activity_at <= after.last_activity_at <= last_touch
+
+    result = await asyncio.wait_for(handle.result(), timeout=30)
+
+    # The touches started a new idle period: its own warning, then the close.
+    assert result.outcome == "closed_idle"
+    assert result.termination is not None and result.termination.outcome == "closed"
+    assert result.touches == touches
+    assert [w.status for w in result.warnings] == ["sent", "sent"]
+    assert [m["text"] for m in emulator.admin.conversation(cid)["sent_messages"]] == [WARNING, WARNING]
+    assert len(sends(emulator, cid)) == 2
