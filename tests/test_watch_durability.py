@@ -185,3 +185,35 @@ async def test_a_busy_watch_continues_as_new_and_keeps_its_state(temporal_client
     assert [w.status for w in result.warnings] == ["sent", "sent"]
     assert [m["text"] for m in emulator.admin.conversation(cid)["sent_messages"]] == [WARNING, WARNING]
     assert len(sends(emulator, cid)) == 2
+
+
+async def test_continuing_as_new_between_warning_and_close_neither_warns_again_nor_closes_late(
+    temporal_client: Client, worker: str, emulator
+) -> None:
+    """Settings changes do not restart the idle period: a flood of them continues the run as new
+    between the warning and the close. The new run must know the warning went out (no second one)
+    and that its message is closer's own (not the customer's activity, which would postpone the close)."""
+    cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]
+    settings = {"conversationId": cid, "idle": "7s", "warning": WARNING, "warnBefore": "5s"}
+    handle = await _watch(temporal_client, worker, cid, **settings)
+    first_run = (await handle.describe()).run_id
+    while not (await handle.query(WatchConversation.status)).warnings:
+        await asyncio.sleep(0.1)
+
+    updates = 0
+    while (await handle.describe()).run_id == first_run:
+        assert updates < WATCH_CONTINUE_AS_NEW_EVENTS, "the watch never continued as new"
+        await watches.watch(temporal_client, settings, task_queue=worker)
+        updates += 1
+    status = await _waiting(handle)
+    assert status.due == "close" and [w.status for w in status.warnings] == ["sent"]
+
+    result = await asyncio.wait_for(handle.result(), timeout=30)
+
+    assert result.outcome == "closed_idle"
+    assert [m["text"] for m in emulator.admin.conversation(cid)["sent_messages"]] == [WARNING]
+    assert result.last_activity_at is not None
+    close = next(r for r in genesys_requests(emulator, cid) if r["method"] == "PATCH")
+    # On time: the idle period counted from the customer's message, not from the warning.
+    assert result.last_activity_at.timestamp() + 7 - 0.05 <= close["time"] <= result.last_activity_at.timestamp() + 7 + 2
+    print(f"\n{updates} settings updates to continue as new")
