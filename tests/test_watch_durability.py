@@ -9,11 +9,12 @@ relies on: the warning reaches the customer exactly once, and the conversation s
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from closer import watches
@@ -53,19 +54,21 @@ def _texts(received: list[dict]) -> list[str]:
 async def test_a_worker_killed_while_the_watch_sleeps_warns_once_and_closes(
     temporal_client: Client, emulator, worker_process: WorkerProcess
 ) -> None:
+    # The worker first: its start-up (seconds on a loaded machine) must not eat the idle period.
+    worker_process.start()
     seeded = seed(emulator, "agent", last_message_age_s=0)
+    seeded_at = time.monotonic()
     cid = seeded["conversationId"]
     received: list[dict] = []
     configured = asyncio.Event()
     guest = asyncio.create_task(_guest_events(emulator.url, seeded, received, configured))
     try:
         await asyncio.wait_for(configured.wait(), timeout=5)
-        worker_process.start()
-
-        handle = await _watch(temporal_client, worker_process.env["CLOSER_TASK_QUEUE"], cid, idle="4s", warning=WARNING, warnBefore="2s")
+        # The warning is due 3s after the customer's message, the close 2s after the warning.
+        handle = await _watch(temporal_client, worker_process.env["CLOSER_TASK_QUEUE"], cid, idle="5s", warning=WARNING, warnBefore="2s")
         assert (await _waiting(handle)).due == "warning"
         worker_process.kill()
-        await asyncio.sleep(3)  # the warning falls due while no worker runs
+        await asyncio.sleep(seeded_at + 3.5 - time.monotonic())  # the warning falls due while no worker runs
         assert sends(emulator, cid) == []
         worker_process.start()
 
@@ -119,14 +122,16 @@ async def test_pending_watches_fire_after_a_temporal_restart(tmp_path: Path, emu
     server: WorkflowEnvironment = await start_dev_server(port=port, dev_server_database_filename=str(database))
     worker = WorkerProcess(f"127.0.0.1:{port}", f"watch-restart-{new_id()}", emulator.url)
     # Half of them warn 2s before the close: their warning falls due while the server is down.
-    settings = [{"idle": "5s"}, {"idle": "5s", "warning": WARNING, "warnBefore": "2s"}] * 3
-    cids = [seed(emulator, "agent", last_message_age_s=0)["conversationId"] for _ in settings]
+    settings = [{"idle": "6s"}, {"idle": "6s", "warning": WARNING, "warnBefore": "2s"}] * 3
     try:
         worker.start()
-        for cid, fields in zip(cids, settings):
-            await _waiting(await _watch(server.client, worker.env["CLOSER_TASK_QUEUE"], cid, **fields))
+        cids = [seed(emulator, "agent", last_message_age_s=0)["conversationId"] for _ in settings]
+        task_queue = worker.env["CLOSER_TASK_QUEUE"]
+        handles = await asyncio.gather(*(_watch(server.client, task_queue, cid, **fields) for cid, fields in zip(cids, settings)))
+        await asyncio.gather(*map(_waiting, handles))
+        assert not any(sends(emulator, cid) for cid in cids)  # none due yet (else this would test nothing)
         await server.shutdown()  # every watch on its timer, none due yet
-        await asyncio.sleep(3)
+        await asyncio.sleep(4)
         server = await start_dev_server(port=port, dev_server_database_filename=str(database))
 
         results = await asyncio.wait_for(
@@ -145,7 +150,7 @@ async def test_pending_watches_fire_after_a_temporal_restart(tmp_path: Path, emu
         # Not early: the close came a full idle period after the last message (Genesys's time).
         assert result.last_activity_at is not None
         close = next(r for r in genesys_requests(emulator, cid) if r["method"] == "PATCH")
-        assert close["time"] >= result.last_activity_at.timestamp() + 5 - 0.05
+        assert close["time"] >= result.last_activity_at.timestamp() + 6 - 0.05
         # The start's read, one confirming the warning is due (if any), one confirming the close.
         assert len(reads(emulator, cid)) == result.reads == (3 if warned else 2)
 
@@ -198,14 +203,16 @@ async def test_continuing_as_new_between_warning_and_close_neither_warns_again_n
     between the warning and the close. The new run must know the warning went out (no second one)
     and that its message is closer's own (not the customer's activity, which would postpone the close)."""
     cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]
-    settings = {"conversationId": cid, "idle": "7s", "warning": WARNING, "warnBefore": "5s"}
+    # The warning 2s after the customer's message, the close 7s later: room for the flood.
+    settings = {"conversationId": cid, "idle": "9s", "warning": WARNING, "warnBefore": "7s"}
     handle = await _watch(temporal_client, worker, cid, **settings)
     first_run = (await handle.describe()).run_id
     while not (await handle.query(WatchConversation.status)).warnings:
         await asyncio.sleep(0.1)
 
     updates = 0
-    while (await handle.describe()).run_id == first_run:
+    while (description := await handle.describe()).run_id == first_run:
+        assert description.status == WorkflowExecutionStatus.RUNNING, "the watch ended before it continued as new"
         assert updates < WATCH_CONTINUE_AS_NEW_EVENTS, "the watch never continued as new"
         await watches.watch(temporal_client, settings, task_queue=worker)
         updates += 1
@@ -219,4 +226,4 @@ async def test_continuing_as_new_between_warning_and_close_neither_warns_again_n
     assert result.last_activity_at is not None
     close = next(r for r in genesys_requests(emulator, cid) if r["method"] == "PATCH")
     # On time: the idle period counted from the customer's message, not from the warning.
-    assert result.last_activity_at.timestamp() + 7 - 0.05 <= close["time"] <= result.last_activity_at.timestamp() + 7 + 2
+    assert result.last_activity_at.timestamp() + 9 - 0.05 <= close["time"] <= result.last_activity_at.timestamp() + 9 + 2
