@@ -25,7 +25,7 @@ from workflows import (
     TerminateResult,
     workflow_id,
 )
-from workflows.contract import InvalidInput, parse
+from workflows.contract import InvalidInput, parse, root_message
 from workflows.models import CallbackReport, ParticipantOutcome, StepRecord
 from workflows.policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
 
@@ -269,7 +269,7 @@ async def _terminate(settings: TemporalSettings, request: TerminateRequest, *, w
     try:
         result = await _follow(handle, settings.task_queue, show_steps=not as_json)
     except WorkflowFailureError as failure:
-        raise click.ClickException(f"the termination workflow failed: {_root_message(failure)}") from None
+        raise click.ClickException(f"the termination workflow failed: {root_message(failure)}") from None
     click.echo(result.model_dump_json(indent=2) if as_json else _describe_result(result))
     return result
 
@@ -333,11 +333,6 @@ def _describe_participant(participant: ParticipantOutcome) -> str:
     wrapup = "" if participant.wrapup == "none" else f", wrap-up {participant.wrapup}"
     return f"{participant.purpose or '?':<9}{participant.action}{wrapup}  ({participant.participant_id})"
 
-
-def _root_message(error: BaseException) -> str:
-    while error.__cause__ is not None:
-        error = error.__cause__
-    return str(error)
 
 
 # Commands with modules of their own (imported last: they build on the helpers above).

@@ -11,10 +11,11 @@ import click
 from temporalio.client import Client, WorkflowFailureError
 
 from workflows import SweepRequest, SweepResult, sweep_schedule_id
+from workflows.contract import root_message
 from workflows.durations import format_duration
 
 from . import sweeps
-from .cli import CannotStart, _check_profile, _root_message, _valid, reach_temporal
+from .cli import CannotStart, _check_profile, _valid, reach_temporal
 from .settings import TemporalSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -89,7 +90,7 @@ def run(wait: bool, as_json: bool, **options: Any) -> None:
         try:
             result = await handle.result()
         except WorkflowFailureError as failure:
-            raise click.ClickException(f"the sweep failed: {_root_message(failure)}") from None
+            raise click.ClickException(f"the sweep failed: {root_message(failure)}") from None
         return result.model_dump_json(indent=2) if as_json else _describe(result)
 
     click.echo(_run(start))

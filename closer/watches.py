@@ -20,7 +20,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows import WatchConversation, WatchRequest, WatchResult, WatchSettings, WatchStatus, watch_id
-from workflows.contract import InvalidInput, parse
+from workflows.contract import InvalidInput, parse, root_message
 
 
 class NoWatch(LookupError):
@@ -48,7 +48,7 @@ async def watch(client: Client, request: WatchRequest | Mapping[str, Any], *, ta
     try:
         return await client.execute_update_with_start_workflow(WatchConversation.configure, settings, start_workflow_operation=start)
     except WorkflowUpdateFailedError as error:
-        raise InvalidInput([_root_message(error)]) from None
+        raise InvalidInput([root_message(error)]) from None
 
 
 async def touch(client: Client, conversation_id: str, *, start: WatchRequest | Mapping[str, Any] | None = None, task_queue: str | None = None) -> None:
@@ -94,7 +94,7 @@ async def watch_state(client: Client, conversation_id: str) -> WatchStatus | Wat
     try:
         return await handle.result()
     except WorkflowFailureError as error:
-        raise NoWatch(f"the watch for conversation {conversation_id} failed: {_root_message(error)}") from None
+        raise NoWatch(f"the watch for conversation {conversation_id} failed: {root_message(error)}") from None
 
 
 async def _signal(client: Client, conversation_id: str, signal: Any) -> None:
@@ -106,8 +106,3 @@ async def _signal(client: Client, conversation_id: str, signal: Any) -> None:
             raise NoWatch(f"no watch is running for conversation {conversation_id}") from None
         raise
 
-
-def _root_message(error: BaseException) -> str:
-    while error.__cause__ is not None:
-        error = error.__cause__
-    return str(error)

@@ -11,7 +11,9 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -31,6 +33,9 @@ from workflows import TerminateRequest, TerminateResult
 
 from .callback_receiver import CALLBACK_SECRET, CallbackReceiver
 from .api_server import ApiServer
+
+if TYPE_CHECKING:
+    from .worker_process import WorkerProcess
 
 TASK_QUEUE = "closer-tests"
 READ_ONLY_CLIENT_ID = "read-only-client"
@@ -224,3 +229,24 @@ async def sweeper(temporal_client: Client, own_emulator: EmulatorServer) -> Asyn
     async with build_worker(temporal_client, task_queue, clients):
         yield Sweeper(own_emulator, task_queue)
     await clients.aclose()
+
+
+@pytest.fixture
+def worker_process(temporal_env: WorkflowEnvironment, emulator: EmulatorServer) -> Iterator[WorkerProcess]:
+    """A real ``python worker.py`` on a task queue of its own, to SIGKILL; stopped after the test."""
+    from .worker_process import WorkerProcess  # it imports this module
+
+    process = WorkerProcess(temporal_env.client.service_client.config.target_host, f"crash-{new_id()}", emulator.url)
+    yield process
+    process.stop()
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+async def http(api: ApiServer, worker: str, emulator: EmulatorServer) -> AsyncIterator[httpx.AsyncClient]:
+    """A caller of the HTTP API holding the current API key, with a worker serving the emulator's org."""
+    async with httpx.AsyncClient(base_url=api.url, headers=bearer(API_KEYS[0]), timeout=70) as client:
+        yield client

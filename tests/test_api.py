@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -26,23 +25,21 @@ from workflows.contract import InvalidInput, parse, parse_json
 from workflows.models import WORKFLOW_TYPE
 
 from .api_server import ApiServer
-from .conftest import API_KEYS, TASK_QUEUE, emulator_env, free_port, genesys_requests, new_id, seed
+from .conftest import (
+    API_KEYS,
+    TASK_QUEUE,
+    bearer,
+    emulator_env,
+    free_port,
+    genesys_requests,
+    new_id,
+    seed,
+)
 from .test_cli import assert_one_line, closer
 
 PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participants/{participantId}"
 WRAPUP_CODE = "5f8a5b2e-6a31-4c55-9a63-2f1d2f6c0a11"
 PROBLEM_JSON = "application/problem+json"
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-@pytest.fixture
-async def http(api: ApiServer, worker: str, emulator: EmulatorServer) -> AsyncIterator[httpx.AsyncClient]:
-    """A caller holding the current API key, with a worker serving the emulator's org."""
-    async with httpx.AsyncClient(base_url=api.url, headers=bearer(API_KEYS[0]), timeout=70) as client:
-        yield client
 
 
 async def finished(http: httpx.AsyncClient, location: str) -> dict[str, Any]:

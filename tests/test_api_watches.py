@@ -11,7 +11,7 @@ from workflows.contract import InvalidInput, parse
 from workflows.watch_models import WatchSettingsBody
 
 from .conftest import genesys_requests, seed
-from .test_api import PROBLEM_JSON, http  # noqa: F401 (the fixture)
+from .test_api import PROBLEM_JSON
 
 MESSAGE_READ = "/api/v2/conversations/messages/{conversationId}"
 

@@ -1,4 +1,4 @@
-"""Recorded histories of every outcome replay with the current workflow code.
+"""Recorded histories of every outcome (and of watches) replay with the current workflow code.
 
 A change to the workflow that is not deterministic against them fails here, before it reaches a
 cluster with terminations in flight. Re-record after an intended, versioned change with
@@ -16,8 +16,8 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from closer import sweeps
-from workflows import SweepStaleConversations, TerminateConversation, workflow_id
+from closer import sweeps, watches
+from workflows import SweepStaleConversations, TerminateConversation, WatchConversation, watch_id, workflow_id
 from workflows.sandbox import workflow_runner
 
 from .callback_receiver import CallbackReceiver
@@ -44,19 +44,32 @@ SCENARIOS: dict[str, tuple[str | None, dict]] = {
 SWEEP_RUNS = ("sweep_first_run", "sweep_last_run")
 
 
+# Watches, by the history file's name: the conversation's seed and the watch's settings (seconds-
+# scale). The watch's own history is recorded (its termination runs as a child, recorded above).
+WATCH_SCENARIOS: dict[str, tuple[dict, dict]] = {
+    # A read at start, a warning (lookup, send), the confirming read, the child termination.
+    "watch_closed_idle": (
+        {"last_message_age_s": 0},
+        {"idle": "2s", "warning": "Are you still there?", "warnBefore": "1s", "close": {"goodbye": "Goodbye!"}},
+    ),
+}
+
+
 def recorded() -> list[Path]:
     return sorted(HISTORIES.glob("*.json"))
 
 
 def test_every_outcome_has_a_recorded_history() -> None:
-    assert {p.stem for p in recorded()} >= {*SCENARIOS, *SWEEP_RUNS}, "run `make histories` to record them"
+    assert {p.stem for p in recorded()} >= {*SCENARIOS, *SWEEP_RUNS, *WATCH_SCENARIOS}, "run `make histories` to record them"
 
 
 @pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
     replayer = Replayer(
-        workflows=[TerminateConversation, SweepStaleConversations], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+        workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
     )
     await replayer.replay_workflow(history)  # raises on any nondeterminism
 
@@ -87,3 +100,19 @@ async def test_record_history_of_a_sweep(sweeper: Sweeper, temporal_client: Clie
     last = await temporal_client.get_workflow_handle(handle.id).fetch_history()
     for name, history in zip(SWEEP_RUNS, (first, last)):
         (HISTORIES / f"{name}.json").write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
+
+
+# Named so that `make histories` (-k test_record_history) records these too.
+@pytest.mark.skipif(not RECORDING, reason="records histories only with CLOSER_RECORD_HISTORIES=1 (make histories)")
+@pytest.mark.parametrize("name", list(WATCH_SCENARIOS))
+async def test_record_history_of_watch(name: str, temporal_client: Client, worker: str, emulator) -> None:
+    seed_fields, settings = WATCH_SCENARIOS[name]
+    conversation_id = seed(emulator, "agent", **seed_fields)["conversationId"]
+    await watches.watch(temporal_client, {"conversationId": conversation_id, **settings}, task_queue=worker)
+    handle = temporal_client.get_workflow_handle_for(WatchConversation.run, watch_id(conversation_id))
+    result = await handle.result()
+    assert result.outcome == name.removeprefix("watch_")
+    assert [w.status for w in result.warnings] == (["sent"] if "warning" in settings else [])
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.json").write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")

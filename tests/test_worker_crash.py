@@ -8,29 +8,17 @@ the goodbye must reach the customer exactly once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
-import pytest
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from closer.temporal import start_termination
 from workflows import TerminateRequest, TerminateResult
 
-from .conftest import genesys_requests, new_id, seed
+from .conftest import genesys_requests, seed
 from .worker_process import WorkerProcess
 
 MESSAGE_POST = "/api/v2/conversations/messages/{conversationId}/communications/{communicationId}/messages"
 PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participants/{participantId}"
-
-
-@pytest.fixture
-def worker_process(temporal_env: WorkflowEnvironment, emulator) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(
-        temporal_env.client.service_client.config.target_host, f"crash-{new_id()}", emulator.url
-    )
-    yield process
-    process.stop()
 
 
 async def _terminate_across_a_crash(

@@ -99,6 +99,13 @@ def parse_json(model: type[M], body: str | bytes) -> M:
     return parse(model, data)
 
 
+def root_message(error: BaseException) -> str:
+    """The innermost cause's message: what actually went wrong, under Temporal's wrappers."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return str(error)
+
+
 def problems_of(error: ValidationError, model: type[BaseModel] | None = None) -> list[str]:
     """One line per error, naming the field as the caller spelled it and saying what is expected.
 

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.termination import TerminationActivities
 
     from . import search_attributes
-    from .contract import invalid_input_error, workflow_input
+    from .contract import invalid_input_error, root_message, workflow_input
     from .models import (
         WORKFLOW_TYPE,
         CallbackReport,
@@ -120,7 +120,7 @@ class TerminateConversation:
         except TerminationFailed as failure:
             outcome = self._fail(str(failure))
         except ActivityError as failure:
-            outcome = self._fail(_root_message(failure))
+            outcome = self._fail(root_message(failure))
         self._result.outcome = outcome
         self._result.participants = list(self._participants.values())
         self._result.steps = list(self._steps)
@@ -375,11 +375,6 @@ def _describe(snapshot: ConversationSnapshot) -> str:
     return f"connected: {live}; in wrap-up: {wrapup}; endTime {'set' if snapshot.end_time else 'not set'}"
 
 
-def _root_message(error: BaseException) -> str:
-    while error.__cause__ is not None:
-        error = error.__cause__
-    return str(error)
-
 
 def _callback_failure(failure: ActivityError) -> tuple[str, int]:
     """The last attempt's message and number (its ApplicationError's details), past any timeout."""
@@ -390,7 +385,7 @@ def _callback_failure(failure: ActivityError) -> tuple[str, int]:
             last = error
         error = error.__cause__
     if last is None:
-        return _root_message(failure), 0
+        return root_message(failure), 0
     details = last.details[0] if last.details and isinstance(last.details[0], dict) else {}
     message = last.message
     if failure.retry_state == RetryState.TIMEOUT:

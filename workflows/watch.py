@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.models import ConversationRef, GoodbyeInput
@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.watch import ActivityReadInput, JoinTerminationInput, WatchActivities, join_termination
 
     from . import search_attributes
-    from .contract import InvalidInput, invalid_input_error, parse, workflow_input
+    from .contract import InvalidInput, invalid_input_error, parse, root_message, workflow_input
     from .durations import format_duration
     from .models import TerminateRequest, TerminateResult, workflow_id
     from .policies import (
@@ -268,37 +268,46 @@ class WatchConversation:
         return None
 
     async def _warn(self) -> None:
-        """The warning, once for this idle period; skipped (and why) where nobody can send it."""
-        assert self._request is not None and self._request.warning is not None
+        """The warning, once for this idle period; skipped (and why) where it cannot be sent."""
         self._set_state("warning")
+        memory = self._memory
+        # The period being warned, fixed now: a touch arriving during the sends starts the next one.
+        period = self._idle_since()
+        try:
+            record = await self._send_warning()
+        except ActivityError as failure:
+            # Refused (a missing permission, say) or Genesys down for the step's whole schedule:
+            # the watch goes on without it, and still closes on time.
+            record = WarningRecord(at=workflow.now(), status="skipped", reason=f"could not be sent: {root_message(failure)}")
+        memory.warned_for = period
+        memory.warnings.append(record)
+
+    async def _send_warning(self) -> WarningRecord:
+        assert self._request is not None and self._request.warning is not None
         memory = self._memory
         ref = ConversationRef(conversation_id=self._request.conversation_id, profile=self._request.profile)
         lookup = await workflow.execute_activity_method(TerminationActivities.lookup, ref, **_STEP_OPTIONS)
         memory.api_calls += lookup.calls
         communication = lookup.snapshot.agent_communication()
-        period = self._idle_since()
-        record = WarningRecord(at=workflow.now(), status="skipped", reason=NO_AGENT)
-        if communication is not None:
-            sent = await workflow.execute_activity_method(
-                WatchActivities.send_warning,
-                GoodbyeInput(
-                    **ref.model_dump(),
-                    communication_id=communication.id,
-                    text=self._request.warning,
-                    known_message_ids=communication.message_ids,
-                ),
-                **_STEP_OPTIONS,
-            )
-            memory.api_calls += sent.calls
-            if sent.status == "agent_left":
-                record.reason = "the agent left before it could be sent"
-            else:
-                record = WarningRecord(at=workflow.now(), status=sent.status)
-                memory.warned_at = workflow.now()
-                if sent.message_id:
-                    memory.warning_message_ids.append(sent.message_id)
-        memory.warned_for = period
-        memory.warnings.append(record)
+        if communication is None:
+            return WarningRecord(at=workflow.now(), status="skipped", reason=NO_AGENT)
+        sent = await workflow.execute_activity_method(
+            WatchActivities.send_warning,
+            GoodbyeInput(
+                **ref.model_dump(),
+                communication_id=communication.id,
+                text=self._request.warning,
+                known_message_ids=communication.message_ids,
+            ),
+            **_STEP_OPTIONS,
+        )
+        memory.api_calls += sent.calls
+        if sent.status == "agent_left":
+            return WarningRecord(at=workflow.now(), status="skipped", reason="the agent left before it could be sent")
+        memory.warned_at = workflow.now()
+        if sent.message_id:
+            memory.warning_message_ids.append(sent.message_id)
+        return WarningRecord(at=workflow.now(), status=sent.status)
 
     async def _close(self, why: WatchOutcome) -> TerminateResult:
         """Run the termination as a child (``terminate-{id}``), or join the one already running."""
