@@ -20,8 +20,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/closer demo
 
-## The whole suite, against a real Temporal dev server and the emulator over loopback.
+## The whole suite, against a real Temporal dev server and the emulator over loopback; first the
+## compose file against the Compose specification's JSON schema (tests/test_deployment.py checks the rest).
 test: $(STAMP)
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/python -m pytest -q -m "not chaos"
 
 ## 100 terminations while the worker is SIGKILLed at random, with 5xx, 409s and a rate limit (~3 min).

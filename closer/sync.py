@@ -3,7 +3,7 @@
 One ``Closer`` per process holds one Temporal connection on an event loop of its own, in a daemon
 thread; every method is a plain blocking call, safe from many threads at once::
 
-    closer = Closer.from_env()            # TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CLOSER_TASK_QUEUE
+    closer = Closer.from_env()            # TEMPORAL_* (envconfig: address, namespace, API key, TLS), CLOSER_TASK_QUEUE
     result = closer.terminate({"conversationId": cid, "goodbye": "Thanks!"})
     closer.start_termination(cid)         # or start (or join) and return at once
     closer.watch({"conversationId": cid, "idle": "15m"})   # close it once idle 15 minutes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,9 +20,9 @@ from workflows import (
 )
 from workflows.contract import InvalidInput, parse
 
-from .settings import TemporalSettings
+from .settings import SettingsError, TemporalSettings
 
-__all__ = ["InvalidInput", "connect", "start_termination", "terminate", "termination_request"]
+__all__ = ["CannotConnect", "InvalidInput", "connect", "start_termination", "terminate", "termination_request"]
 
 
 def termination_request(request: TerminateRequest | Mapping[str, Any]) -> TerminateRequest:
@@ -29,13 +30,78 @@ def termination_request(request: TerminateRequest | Mapping[str, Any]) -> Termin
     return request if isinstance(request, TerminateRequest) else parse(TerminateRequest, dict(request))
 
 
-async def connect(settings: TemporalSettings, *, timeout: float | None = None) -> Client:
-    """A Temporal client that speaks the workflows' pydantic models.
+class CannotConnect(RuntimeError):
+    """Temporal cannot be reached with these settings: one line saying what to fix.
 
-    With ``timeout``, give up (TimeoutError) rather than keep retrying an address nobody answers.
+    A RuntimeError, as the SDK's own connection errors are, so callers catching those catch it too.
     """
-    connecting = Client.connect(settings.address, namespace=settings.namespace, data_converter=pydantic_data_converter)
-    return await asyncio.wait_for(connecting, timeout)
+
+
+async def connect(settings: TemporalSettings, *, timeout: float | None = None) -> Client:
+    """A Temporal client that speaks the workflows' pydantic models, as ``settings`` describe it
+    (address, namespace, API key, TLS/mTLS: ``TemporalSettings.from_env``, through envconfig).
+
+    Every failure is a CannotConnect whose message is one line saying what to fix: settings that
+    cannot work (a missing certificate file, a malformed address), an address nobody answers, a
+    TLS mismatch, refused credentials. With ``timeout``, give up rather than keep waiting.
+    """
+    try:
+        options = settings.connect_options()
+    except SettingsError as error:
+        raise CannotConnect(str(error)) from None
+    try:
+        return await asyncio.wait_for(Client.connect(**options, data_converter=pydantic_data_converter), timeout)
+    except asyncio.TimeoutError:
+        raise CannotConnect(
+            f"no answer from Temporal at {settings.address} within {timeout:g} s: check {settings.source('address')} "
+            "and that this machine can reach it"
+        ) from None
+    except (RuntimeError, ValueError, OSError) as error:
+        raise CannotConnect(connection_problem(settings, error)) from None
+
+
+def connection_problem(settings: TemporalSettings, error: BaseException) -> str:
+    """The SDK's connection error (a Rust transport error's Debug text, mostly) as what to fix."""
+    text = str(error)
+    address, where = settings.address, settings.source("address")
+    reason = short_reason(text)
+    if "dns error" in text:
+        return f"cannot reach Temporal at {address}: no such host ({reason}): fix {where}"
+    if "tcp connect error" in text or "Connection refused" in text:
+        fix = "set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) to a running one" if where == "TEMPORAL_ADDRESS" else f"fix {where}"
+        return f"cannot reach Temporal at {address} ({reason}): start a server or {fix}"
+    if "InvalidContentType" in text or "InvalidMessage" in text:
+        return (
+            f"TLS handshake with Temporal at {address} failed, the server does not speak TLS there: for a server "
+            f"without TLS set TEMPORAL_TLS=false (TLS is on with {'an API key' if settings.api_key else 'TLS settings'})"
+        )
+    if any(marker in text for marker in ("InvalidCertificate", "UnknownIssuer", "NotValidForName", "certificate verify")):
+        return (
+            f"TLS with Temporal at {address}: its certificate is not trusted ({reason}): set "
+            "TEMPORAL_TLS_SERVER_CA_CERT_PATH to its CA (or TEMPORAL_TLS_SERVER_NAME to the name it holds)"
+        )
+    if any(marker in text for marker in ("PrivateKeyParse", "CertificateParse", "PEM")):
+        return (
+            f"the client certificate or key for Temporal at {address} cannot be used ({reason}): check "
+            f"{settings.source('client_cert')} and {settings.source('client_private_key')} (PEM, a matching pair)"
+        )
+    if any(marker in text for marker in ("Unauthenticated", "PermissionDenied", "unauthorized", "Unauthorized")):
+        return (
+            f"Temporal at {address} refused the credentials ({reason}): check TEMPORAL_API_KEY (or the client "
+            f"certificate) and that it is allowed in namespace {settings.namespace!r}"
+        )
+    if isinstance(error, ValueError):
+        return f"{where}={address!r} cannot be used ({reason}): give host:port, e.g. localhost:7233"
+    return f"cannot connect to Temporal at {address} ({reason}): check {where} and the TLS settings"
+
+
+def short_reason(text: str) -> str:
+    """The useful part of a transport error: its message, else the text without the SDK's prefixes."""
+    quoted = re.findall(r'(?:message|error): "([^"]+)"', text)
+    if quoted:
+        return quoted[-1][:1].lower() + quoted[-1][1:]
+    short = text.replace("Failed client connect: ", "").replace("Server connection error: ", "")
+    return short if len(short) <= 160 else short[:157] + "..."
 
 
 async def start_termination(

@@ -2,7 +2,8 @@
 
 The API starts whether or not Temporal is up: until it can connect, ``/readyz`` and every route
 that needs Temporal answer 503, and each such request tries again, so the API recovers on its own
-once Temporal is reachable. Once connected the client reconnects by itself after an outage.
+once Temporal is reachable. Settings that cannot work (a missing certificate file, a malformed
+address, refused credentials) are 503s too, each logged as one line saying what to fix. Once connected the client reconnects by itself after an outage.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import Depends, Request
 from temporalio.client import Client
 
 from ..settings import TemporalSettings
-from ..temporal import connect
+from ..temporal import CannotConnect, connect
 
 #: How long a request waits for a Temporal connection before answering 503.
 CONNECT_TIMEOUT_SECONDS = 3.0
@@ -40,8 +41,11 @@ class TemporalConnection:
                     try:
                         self._client = await connect(self.settings, timeout=CONNECT_TIMEOUT_SECONDS)
                     except (RuntimeError, asyncio.TimeoutError, OSError) as error:
-                        # The address is for the operator's log; callers learn only that it is down.
-                        logger.warning("cannot reach Temporal at %s: %s", self.settings.address, error or "timed out")
+                        # What to fix is for the operator's log (one line, no secret: CannotConnect's
+                        # message); callers learn only that Temporal is unavailable.
+                        if not isinstance(error, CannotConnect):
+                            error = CannotConnect(f"cannot reach Temporal at {self.settings.address}: {error or 'timed out'}")
+                        logger.warning("%s", error)
                         raise TemporalUnavailable("Temporal is not reachable") from None
         return self._client
 
