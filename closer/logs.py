@@ -70,6 +70,7 @@ def configure_logging(level: int = logging.INFO, environ: Mapping[str, str] | No
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if chosen == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.captureWarnings(True)  # Python's warnings too take the format, not a bare stderr line
     # httpx logs every request at INFO; closer logs the failures (with Genesys's contextId) itself.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     forward_core_logs()
@@ -155,13 +156,16 @@ def log_failed_attempt(error: ApplicationError, args: Sequence[Any]) -> None:
         "retryable": not error.non_retryable,
         "retryIn": error.next_retry_delay.total_seconds() if error.next_retry_delay else None,
     }
+    # The error's own message, less the step's name: closer's words, or Genesys's for what to fix.
+    message = error.message.removeprefix(f"{info.activity_type}: ")
     what = f"{info.activity_type} attempt {info.attempt} failed for conversation {fields['conversationId'] or '-'}: "
-    if fields["status"] is not None or fields["contextId"] is not None:
+    genesys = fields["status"] is not None or fields["contextId"] is not None
+    if genesys:
         what += f"{fields['status'] or '-'} {fields['code'] or error.type}, contextId {fields['contextId'] or '-'}"
     else:
-        what += f"{error.type}: {error.message}"
+        what += f"{error.type}: {message}"
     if error.non_retryable:
-        what += f"; not retryable: {error.message}" if fields["contextId"] is not None or fields["status"] is not None else "; not retryable"
+        what += f"; not retryable: {message}" if genesys else "; not retryable"
     elif fields["retryIn"] is not None:
         what += f"; retry in {fields['retryIn']:g}s"
     else:
