@@ -24,6 +24,7 @@ from activities import SweepActivities, TerminationActivities, WatchActivities
 from activities.callback_config import CallbackConfig, origin_of
 from activities.callbacks import CallbackActivities
 from closer import search_attributes
+from closer.logs import FailedAttemptLog, LogFormatError, configure_logging
 from closer.settings import Settings, SettingsError, TemporalSettings
 from closer.temporal import CannotConnect, connect, short_reason
 from genesys import ClientPool
@@ -53,6 +54,9 @@ def build_worker(
         ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         workflow_runner=workflow_runner(),
+        # One log line per failed attempt (step, conversation, Genesys status, code, contextId)
+        # instead of the SDK's traceback per retry.
+        interceptors=[FailedAttemptLog()],
     )
 
 
@@ -128,9 +132,11 @@ def _describe_callbacks(config: CallbackConfig) -> str:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request at INFO; closer logs the failures (with Genesys's contextId) itself.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        configure_logging(logging.INFO)  # text, or JSON lines with CLOSER_LOG_FORMAT=json
+    except LogFormatError as error:
+        print(f"closer worker: {error}", file=sys.stderr)
+        return 2
     try:
         settings = Settings.from_env()
     except SettingsError as error:

@@ -45,6 +45,10 @@ def unknown_profile_error(error: UnknownProfile) -> ApplicationError:
     return ApplicationError(str(error), type="UnknownProfile", non_retryable=True)
 
 
-def still_changing(step: str, what: str) -> ApplicationError:
-    """The remote state has not caught up yet (a change in flight): try again shortly."""
-    return ApplicationError(f"{step}: {what}", type="StillChanging", next_retry_delay=timedelta(seconds=1))
+def still_changing(step: str, what: str, cause: GenesysError | None = None) -> ApplicationError:
+    """The remote state has not caught up yet (a change in flight): try again shortly.
+
+    With ``cause`` (the 409), its status, code and contextId go along, as for any Genesys error.
+    """
+    details = [{"status": cause.status, "code": cause.code, "contextId": cause.context_id}] if cause else []
+    return ApplicationError(f"{step}: {what}", *details, type="StillChanging", next_retry_delay=timedelta(seconds=1))

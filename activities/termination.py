@@ -82,7 +82,7 @@ class TerminationActivities(GenesysActivities):
             if participant is None or not participant.connected:
                 return DisconnectResult(participant_id=request.participant_id, action="already_disconnected")
             if isinstance(error, Conflict):  # a change in flight: look again shortly
-                raise still_changing("disconnect participant", f"participant {request.participant_id} is still connected: {error.code}") from None
+                raise still_changing("disconnect participant", f"participant {request.participant_id} is still connected: {error.code}", error) from None
             # Refused outright (UNCONFIRMED whether acd or bot participants take this PATCH):
             # the close step's conversation-level disconnect ends whoever is left.
             return DisconnectResult(participant_id=request.participant_id, action="refused")
@@ -108,8 +108,8 @@ class TerminationActivities(GenesysActivities):
             if request.snapshot.connected_participants:
                 await client.disconnect_message_conversation(request.conversation_id)
                 result.conversation_disconnected = True
-        except Conflict:
-            raise still_changing("close", "a participant is still changing") from None
+        except Conflict as error:
+            raise still_changing("close", "a participant is still changing", error) from None
         except BadRequest as error:
             # Everyone left between the read and this call: nothing left to close.
             if error.code not in ALREADY_DISCONNECTED_CODES:

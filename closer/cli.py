@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from pydantic import BaseModel
@@ -30,6 +31,7 @@ from workflows.models import CallbackReport, ParticipantOutcome, StepRecord
 from workflows.policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
 
 from . import search_attributes
+from .logs import LogFormatError, configure_logging
 from .settings import TemporalSettings, profile_names_from_env, profile_variables
 from .temporal import CannotConnect, connect, start_termination
 
@@ -56,6 +58,14 @@ class CannotStart(click.ClickException):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """End Genesys Cloud Web Messaging conversations durably, as Temporal workflows."""
+    _configure_logging(logging.WARNING)  # the worker and the API raise it to INFO
+
+
+def _configure_logging(level: int) -> str:
+    try:
+        return configure_logging(level)  # text, or JSON lines with CLOSER_LOG_FORMAT=json
+    except LogFormatError as error:
+        raise CannotStart(str(error)) from None
 
 
 def main() -> NoReturn:
@@ -76,7 +86,10 @@ def main() -> NoReturn:
 
 
 @cli.command()
-@click.argument("conversation_id")
+@click.argument("conversation_id", required=False)
+@click.option("--from-file", "from_file", metavar="FILE", help="Terminate every conversation in FILE (- for stdin): one id a line, or a CSV with a header (see --column). Resumable: finished ones are skipped.")
+@click.option("--column", metavar="NAME", help="With --from-file: the CSV column holding the ids (default: conversationId, conversation_id or id).")
+@click.option("--concurrency", type=click.IntRange(1, 1000), metavar="N", help="With --from-file: at most N terminations in flight (default 20).")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the steps and print the result, or print the workflow id and return.")
 @click.option("--goodbye", metavar="TEXT", help="A last message to the customer, sent once on the agent's communication (at most 2000 characters).")
 @click.option("--wrapup-code", metavar="ID", help="Wrap-up code id for agents who must wrap up; without it wrap-up is skipped where allowed.")
@@ -86,9 +99,12 @@ def main() -> NoReturn:
 @click.option("--verify-timeout", type=float, default=DEFAULT_VERIFY_TIMEOUT_SECONDS, show_default=True, metavar="SECONDS", help="How long to wait for Genesys to confirm the end before the teardown fallback.")
 @click.option("--no-teardown", is_flag=True, help="Never use the last-resort full teardown; fail instead.")
 @click.option("--callback-url", metavar="URL", help="POST the signed result here when the termination ends; its origin must be in the worker's CLOSER_CALLBACK_ALLOWED_ORIGINS.")
-@click.option("--json", "as_json", is_flag=True, help="Print only the result (or the workflow id) as JSON, for scripts.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the result (or the workflow id) as JSON, for scripts; with --from-file one JSON object a line.")
 def terminate(
-    conversation_id: str,
+    conversation_id: str | None,
+    from_file: str | None,
+    column: str | None,
+    concurrency: int | None,
     wait: bool,
     goodbye: str | None,
     wrapup_code: str | None,
@@ -100,7 +116,36 @@ def terminate(
     callback_url: str | None,
     as_json: bool,
 ) -> None:
-    """End a conversation, or join its termination already under way."""
+    """End a conversation, or join its termination already under way.
+
+    With --from-file, end every conversation a file names, at most --concurrency at a time, with
+    the same options for each.
+    """
+    if from_file is not None:
+        if conversation_id is not None:
+            raise CannotStart("give a CONVERSATION_ID or --from-file FILE, not both")
+        from .batch_cli import terminate_batch  # the batch has its own module
+
+        terminate_batch(
+            from_file,
+            column=column,
+            concurrency=concurrency,
+            wait=wait,
+            as_json=as_json,
+            profile=profile,
+            reason=reason,
+            goodbye=goodbye,
+            wrapup_code=wrapup_code,
+            verify_timeout_seconds=verify_timeout,
+            allow_teardown=not no_teardown,
+            delete_transcript=delete_transcript,
+            callback_url=callback_url,
+        )
+        return
+    if conversation_id is None:
+        raise CannotStart("give a CONVERSATION_ID (or --from-file FILE for many)")
+    if column is not None or concurrency is not None:
+        raise CannotStart(f"{'--column' if column is not None else '--concurrency'} goes with --from-file FILE")
     request = _valid(
         TerminateRequest,
         conversation_id=conversation_id,
@@ -188,7 +233,9 @@ def api(host: str, port: int) -> None:
             f"no API keys: set {API_KEYS_VARIABLE} to one or more keys, comma-separated "
             f"(e.g. {API_KEYS_VARIABLE}=$(openssl rand -hex 32))"
         )
-    uvicorn.run(create_app(TemporalSettings.from_env(), keys), host=host, port=port, log_level="info")
+    # JSON: uvicorn's own lines (startup, access) go through closer's handler; text: uvicorn's format.
+    logs: dict[str, Any] = {"log_config": None} if _configure_logging(logging.INFO) == "json" else {}
+    uvicorn.run(create_app(TemporalSettings.from_env(), keys), host=host, port=port, log_level="info", **logs)
 
 
 @cli.command()

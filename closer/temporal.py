@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
@@ -22,7 +23,16 @@ from workflows.contract import InvalidInput, parse
 
 from .settings import SettingsError, TemporalSettings
 
-__all__ = ["CannotConnect", "InvalidInput", "connect", "start_termination", "terminate", "termination_request"]
+__all__ = [
+    "CannotConnect",
+    "InvalidInput",
+    "Termination",
+    "connect",
+    "start_or_join",
+    "start_termination",
+    "terminate",
+    "termination_request",
+]
 
 
 def termination_request(request: TerminateRequest | Mapping[str, Any]) -> TerminateRequest:
@@ -113,18 +123,34 @@ async def start_termination(
     runs joins it, and after it finished returns it rather than running it again, unless it
     ended `failed` (a missing permission, say): then, the cause perhaps fixed, it runs again.
     """
+    return (await start_or_join(client, request, task_queue=task_queue)).handle
+
+
+@dataclass(frozen=True)
+class Termination:
+    """What :func:`start_or_join` found: the workflow, and its result if it had already finished."""
+
+    handle: WorkflowHandle[TerminateConversation, TerminateResult]
+    #: The result of a termination that had finished before this start (and so was not run again).
+    finished: TerminateResult | None = None
+
+
+async def start_or_join(client: Client, request: TerminateRequest | Mapping[str, Any], *, task_queue: str) -> Termination:
+    """:func:`start_termination`, also telling a termination that had already finished (with its
+    result) from one started or joined now: a batch reports those as already done."""
     request = termination_request(request)
     try:
-        return await _start(client, request, task_queue, WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        return Termination(await _start(client, request, task_queue, WorkflowIDReusePolicy.REJECT_DUPLICATE))
     except WorkflowAlreadyStartedError:
         pass
     finished = client.get_workflow_handle_for(TerminateConversation.run, workflow_id(request.conversation_id))
     try:
-        if (await finished.result()).outcome != "failed":
-            return finished
+        result = await finished.result()
+        if result.outcome != "failed":
+            return Termination(finished, result)
     except WorkflowFailureError:
         pass  # failed as a workflow (terminated by an operator, say): run it again as well
-    return await _start(client, request, task_queue, WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+    return Termination(await _start(client, request, task_queue, WorkflowIDReusePolicy.ALLOW_DUPLICATE))
 
 
 async def _start(

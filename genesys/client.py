@@ -180,7 +180,9 @@ class GenesysClient:
             error = error_from_response(response)
             if isinstance(error, RateLimited):
                 self._pacer.hold_off(error.retry_after or 1)
-            log.info("%s %s -> %s %s contextId=%s", method, path, error.status, error.code, error.context_id)
+            # DEBUG: an error a step does not handle is logged once, as its failed attempt
+            # (closer.logs), and one it handles (a 409 answered by a read) is no news.
+            log.debug("%s %s -> %s %s contextId=%s", method, path, error.status, error.code, error.context_id)
             raise error
         return response
 
