@@ -292,4 +292,5 @@ async def test_unreachable_temporal_exit_2(cli_env: dict[str, str]) -> None:
     run = await closer({**cli_env, "TEMPORAL_ADDRESS": address}, "terminate", "--from-file", "-", stdin=f"{A}\n")
 
     assert run.code == 2, run
-    assert run.stderr.splitlines() == [f"Error: cannot reach Temporal at {address}: start a server or set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) to a running one"]
+    [line] = run.stderr.splitlines()
+    assert line.startswith(f"Error: cannot reach Temporal at {address}") and "TEMPORAL_ADDRESS" in line, line
