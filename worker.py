@@ -86,16 +86,22 @@ async def check_namespace(client: Client, temporal: TemporalSettings) -> None:
     """Refuse to start (CannotConnect) where the namespace is unknown or not ours: the SDK's own
     check comes later, as a multi-line error, after the worker has said it is polling."""
     try:
-        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=temporal.namespace), retry=True)
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=temporal.namespace), retry=True
+        )
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise CannotConnect(f"namespace {temporal.namespace!r} not found at {temporal.address}: set {temporal.source('namespace')} to one it has") from None
+            raise CannotConnect(
+                f"namespace {temporal.namespace!r} not found at {temporal.address}: set {temporal.source('namespace')} to one it has"
+            ) from None
         if error.status in (RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED):
             raise CannotConnect(
                 f"Temporal at {temporal.address} refused the credentials for namespace {temporal.namespace!r} "
                 f"({error.message}): check TEMPORAL_API_KEY (or the client certificate) and TEMPORAL_NAMESPACE"
             ) from None
-        raise CannotConnect(f"Temporal at {temporal.address} cannot describe namespace {temporal.namespace!r}: {error.message}") from None
+        raise CannotConnect(
+            f"Temporal at {temporal.address} cannot describe namespace {temporal.namespace!r}: {error.message}"
+        ) from None
 
 
 async def run_worker(settings: Settings) -> None:
@@ -158,7 +164,10 @@ def main() -> int:
         print(f"closer worker: {error}", file=sys.stderr)
         return 2
     except RuntimeError as error:  # the server refused the worker (the SDK's own validation)
-        print(f"closer worker: Temporal at {settings.temporal.address} refused the worker: {short_reason(str(error))}", file=sys.stderr)
+        print(
+            f"closer worker: Temporal at {settings.temporal.address} refused the worker: {short_reason(str(error))}",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

@@ -52,7 +52,9 @@ def origin_of(url: str) -> str:
         raise ValueError("has no host (expected http(s)://host[:port]/path)")
     if parts.username is not None or parts.password is not None:
         # They would be stored in workflow histories; the signature authenticates the callback.
-        raise ValueError("must not contain a user name or password: receivers authenticate callbacks by their signature")
+        raise ValueError(
+            "must not contain a user name or password: receivers authenticate callbacks by their signature"
+        )
     try:
         port = parts.port
     except ValueError:
@@ -74,7 +76,7 @@ def check_secret(secret: str) -> str:
     """A ``whsec_`` secret as Standard Webhooks serializes it; ValueError (never echoing it) otherwise."""
     how = (
         f"expected {SECRET_PREFIX} followed by the base64 of {SECRET_MIN_BYTES} to {SECRET_MAX_BYTES} random bytes, "
-        'e.g. python -c "import base64, secrets; print(\'whsec_\' + base64.b64encode(secrets.token_bytes(32)).decode())"'
+        "e.g. python -c \"import base64, secrets; print('whsec_' + base64.b64encode(secrets.token_bytes(32)).decode())\""
     )
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError(f"does not start with {SECRET_PREFIX}: {how}")

@@ -111,7 +111,9 @@ def _refused(attempt: int, origin: str, response: httpx.Response) -> Application
     if status == 410:
         # Standard Webhooks: 410 Gone is the receiver saying it wants no more. Every other
         # failure is retried: a 404 or 401 during a receiver's deploy is fixed within the day.
-        return ApplicationError(f"{message}: the receiver wants no callbacks", details, type="CallbackGone", non_retryable=True)
+        return ApplicationError(
+            f"{message}: the receiver wants no callbacks", details, type="CallbackGone", non_retryable=True
+        )
     if response.is_redirect:
         message += ": redirects are not followed, configure the final URL"
     retry_after = response.headers.get("retry-after", "")

@@ -36,9 +36,7 @@ def application_error(error: GenesysError, step: str) -> ApplicationError:
             type="RateLimited",
             next_retry_delay=timedelta(seconds=error.retry_after or 1),
         )
-    return ApplicationError(
-        message, details, type=type(error).__name__, non_retryable=not error.retryable
-    )
+    return ApplicationError(message, details, type=type(error).__name__, non_retryable=not error.retryable)
 
 
 def unknown_profile_error(error: UnknownProfile) -> ApplicationError:

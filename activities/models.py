@@ -90,11 +90,7 @@ class ConversationSnapshot(BaseModel):
     @property
     def ended(self) -> bool:
         """Genesys confirms the end: ``endTime`` set, nobody connected, nobody in after-call work."""
-        return (
-            self.end_time is not None
-            and not self.connected_participants
-            and not self.pending_wrapup_participants
-        )
+        return self.end_time is not None and not self.connected_participants and not self.pending_wrapup_participants
 
     def participant(self, participant_id: str) -> ParticipantSnapshot | None:
         return next((p for p in self.participants if p.id == participant_id), None)

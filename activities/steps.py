@@ -38,19 +38,19 @@ class OnProfile(Protocol):
 
 
 R = TypeVar("R", bound=StepResult)
-I = TypeVar("I", bound=OnProfile)
+In = TypeVar("In", bound=OnProfile)
 
-StepMethod = Callable[[Any, I], Awaitable[R]]
+StepMethod = Callable[[Any, In], Awaitable[R]]
 
 
-def genesys_step(name: str) -> Callable[[StepMethod[I, R]], StepMethod[I, R]]:
+def genesys_step(name: str) -> Callable[[StepMethod[In, R]], StepMethod[In, R]]:
     """Make a method an activity called ``name``: heartbeating, counting its calls, typed errors."""
 
-    def decorate(method: StepMethod[I, R]) -> StepMethod[I, R]:
+    def decorate(method: StepMethod[In, R]) -> StepMethod[In, R]:
         @activity.defn(name=name)
         @functools.wraps(method)
         @heartbeating
-        async def run(self: GenesysActivities, step_input: I) -> R:
+        async def run(self: GenesysActivities, step_input: In) -> R:
             with counting_calls() as calls:
                 try:
                     result = await method(self, step_input)
@@ -89,7 +89,9 @@ class GenesysActivities:
             if sent is not None:
                 return GoodbyeResult(status="already_sent", message_id=sent)
         try:
-            data = await self._client(message).send_message(message.conversation_id, message.communication_id, message.text)
+            data = await self._client(message).send_message(
+                message.conversation_id, message.communication_id, message.text
+            )
         except BadRequest:
             # Refused: if the agent left in the meantime there is nobody to say it, and that is
             # no reason not to go on. Anything else is a real error.
@@ -102,12 +104,16 @@ class GenesysActivities:
     async def _already_sent(self, message: GoodbyeInput) -> str | None:
         """The id of a message with this text sent since ``known_message_ids`` were read, if any."""
         communication = _communication(await self._read(message), message.communication_id)
-        new_ids = [m for m in (communication.message_ids if communication else []) if m not in message.known_message_ids]
+        new_ids = [
+            m for m in (communication.message_ids if communication else []) if m not in message.known_message_ids
+        ]
         if not new_ids:
             return None
         # Compare texts here, in the activity: they never leave it.
         messages = await self._client(message).get_message_texts(message.conversation_id, new_ids)
-        return next((m.id for m in messages if m.normalized_message and m.normalized_message.text == message.text), None)
+        return next(
+            (m.id for m in messages if m.normalized_message and m.normalized_message.text == message.text), None
+        )
 
 
 def _communication(snapshot: ConversationSnapshot, communication_id: str) -> CommunicationSnapshot | None:

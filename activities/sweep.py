@@ -94,7 +94,9 @@ async def start_watches(request: StartWatchesInput) -> StartWatchesResult:
     """
     info = activity.info()
     client = activity.client()
-    progress = StartWatchesResult.model_validate(info.heartbeat_details[0]) if info.heartbeat_details else StartWatchesResult()
+    progress = (
+        StartWatchesResult.model_validate(info.heartbeat_details[0]) if info.heartbeat_details else StartWatchesResult()
+    )
     started_by = {"workflowId": info.workflow_id, "runId": info.workflow_run_id}
     gap = 60.0 / request.starts_per_minute
     # The first start waits a gap too: the previous page's last one may have gone just now.

@@ -33,9 +33,7 @@ from .steps import GenesysActivities, genesys_step
 # Genesys answers this when nobody is left to disconnect: the goal is reached, not an error.
 ALREADY_DISCONNECTED_CODES = frozenset({"conversation.error.participant.no.active.conversations"})
 # Wrap-up refusals a plain disconnect gets past (the agent then sits in after-call work).
-WRAPUP_REFUSED_CODES = frozenset(
-    {"conversation.error.wrapup.cannot.skip", "conversation.error.wrapup.code.required"}
-)
+WRAPUP_REFUSED_CODES = frozenset({"conversation.error.wrapup.cannot.skip", "conversation.error.wrapup.code.required"})
 
 
 class TerminationActivities(GenesysActivities):
@@ -82,7 +80,11 @@ class TerminationActivities(GenesysActivities):
             if participant is None or not participant.connected:
                 return DisconnectResult(participant_id=request.participant_id, action="already_disconnected")
             if isinstance(error, Conflict):  # a change in flight: look again shortly
-                raise still_changing("disconnect participant", f"participant {request.participant_id} is still connected: {error.code}", error) from None
+                raise still_changing(
+                    "disconnect participant",
+                    f"participant {request.participant_id} is still connected: {error.code}",
+                    error,
+                ) from None
             # Refused outright (UNCONFIRMED whether acd or bot participants take this PATCH):
             # the close step's conversation-level disconnect ends whoever is left.
             return DisconnectResult(participant_id=request.participant_id, action="refused")

@@ -5,8 +5,8 @@ What these return lands in workflow histories: times, ids and counts, never mess
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field

@@ -156,7 +156,9 @@ def _dedupe(found: BatchInput) -> BatchInput:
     items = []
     for item in found.items:
         if item.conversation_id in first_line:
-            found.skipped.append(SkippedLine(item.line, f"duplicate of line {first_line[item.conversation_id]}", item.conversation_id))
+            found.skipped.append(
+                SkippedLine(item.line, f"duplicate of line {first_line[item.conversation_id]}", item.conversation_id)
+            )
         else:
             first_line[item.conversation_id] = item.line
             items.append(item)
@@ -197,10 +199,19 @@ class ItemOutcome:
 
     def to_json(self) -> dict[str, Any]:
         """One line of ``--json``: the contract's result (camelCase) plus where it came from."""
-        head = {"line": self.item.line, "workflowId": workflow_id(self.item.conversation_id), "alreadyDone": self.already_done}
+        head = {
+            "line": self.item.line,
+            "workflowId": workflow_id(self.item.conversation_id),
+            "alreadyDone": self.already_done,
+        }
         if self.result is not None:
             return {**head, **self.result.model_dump(mode="json")}
-        return {**head, "conversationId": self.item.conversation_id, "outcome": None if self.error is None else FAILED, "error": self.error}
+        return {
+            **head,
+            "conversationId": self.item.conversation_id,
+            "outcome": None if self.error is None else FAILED,
+            "error": self.error,
+        }
 
 
 @dataclass

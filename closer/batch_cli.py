@@ -34,7 +34,9 @@ PLAIN_PROGRESS_SECONDS = 5.0
 OUTCOME_ORDER = (*get_args(Outcome), STARTED)
 
 
-def terminate_batch(source: str, *, column: str | None, concurrency: int | None, wait: bool, as_json: bool, **options: Any) -> None:
+def terminate_batch(
+    source: str, *, column: str | None, concurrency: int | None, wait: bool, as_json: bool, **options: Any
+) -> None:
     """Run the batch; exits 1 if any termination failed (2 through CannotStart, before starting)."""
     concurrency = concurrency or DEFAULT_CONCURRENCY
     template = _valid(TerminateRequest, conversation_id=_ANY_ID, **options)
@@ -78,7 +80,14 @@ def _read(source: str, name: str, column: str | None) -> BatchInput:
 
 
 async def _run(
-    settings: TemporalSettings, batch: BatchInput, template: TerminateRequest, tally: Tally, *, concurrency: int, wait: bool, as_json: bool
+    settings: TemporalSettings,
+    batch: BatchInput,
+    template: TerminateRequest,
+    tally: Tally,
+    *,
+    concurrency: int,
+    wait: bool,
+    as_json: bool,
 ) -> None:
     client = await reach_temporal(settings)
     stderr = click.get_text_stream("stderr")
@@ -96,7 +105,14 @@ async def _run(
     progress.start()
     try:
         await run_batch(
-            client, batch.items, template, task_queue=settings.task_queue, concurrency=concurrency, wait=wait, on_outcome=report, tally=tally
+            client,
+            batch.items,
+            template,
+            task_queue=settings.task_queue,
+            concurrency=concurrency,
+            wait=wait,
+            on_outcome=report,
+            tally=tally,
         )
     finally:
         await progress.stop()
@@ -155,7 +171,9 @@ class Progress:
     def line(self) -> str:
         """``12/30 done: closed 9, not_found 2, failed 1 (4 already done); 3.1/s, ETA 6s``"""
         tally = self.tally
-        counts = ", ".join(f"{outcome} {tally.outcomes[outcome]}" for outcome in OUTCOME_ORDER if tally.outcomes[outcome])
+        counts = ", ".join(
+            f"{outcome} {tally.outcomes[outcome]}" for outcome in OUTCOME_ORDER if tally.outcomes[outcome]
+        )
         already = sum(tally.already_done.values())
         eta = tally.eta
         parts = [f"{tally.done}/{tally.total} done" + (f": {counts}" if counts else "")]
@@ -167,17 +185,26 @@ class Progress:
 
 def summary(tally: Tally, batch: BatchInput, *, wait: bool) -> str:
     """The table printed at the end: outcome counts (of which already done), failures, skipped lines."""
-    rows = [(outcome, tally.outcomes[outcome], tally.already_done[outcome]) for outcome in OUTCOME_ORDER if tally.outcomes[outcome]]
+    rows = [
+        (outcome, tally.outcomes[outcome], tally.already_done[outcome])
+        for outcome in OUTCOME_ORDER
+        if tally.outcomes[outcome]
+    ]
     rows.append(("total", tally.done, sum(tally.already_done.values())))
     width = max(len("skipped lines"), *(len(row[0]) for row in rows)) + 2
     lines = [f"{'outcome':<{width}}{'count':>6}  already done"]
     lines += [f"{outcome:<{width}}{count:>6}  {already:>12}" for outcome, count, already in rows]
     if batch.skipped:
         duplicates = sum(1 for skipped in batch.skipped if skipped.conversation_id is not None)
-        lines.append(f"{'skipped lines':<{width}}{len(batch.skipped):>6}  ({duplicates} duplicate(s); each reported above with its line)")
+        lines.append(
+            f"{'skipped lines':<{width}}{len(batch.skipped):>6}  ({duplicates} duplicate(s); each reported above with its line)"
+        )
     if tally.failures:
         lines.append("failures:")
-        lines += [f"  line {f.item.line:<5} {f.item.conversation_id}  {f.failure}" for f in sorted(tally.failures, key=lambda f: f.item.line)]
+        lines += [
+            f"  line {f.item.line:<5} {f.item.conversation_id}  {f.failure}"
+            for f in sorted(tally.failures, key=lambda f: f.item.line)
+        ]
     verb = "done" if wait else "started or done"
     lines.append(
         f"{tally.done} of {tally.total} conversation(s) {verb} in {format_seconds(tally.elapsed)} ({tally.rate:.1f}/s): "
@@ -201,4 +228,3 @@ def format_seconds(seconds: float) -> str:
     if whole < 3600:
         return f"{whole // 60}m{whole % 60:02d}s"
     return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-

@@ -87,19 +87,71 @@ def main() -> NoReturn:
 
 @cli.command()
 @click.argument("conversation_id", required=False)
-@click.option("--from-file", "from_file", metavar="FILE", help="Terminate every conversation in FILE (- for stdin): one id a line, or a CSV with a header (see --column). Resumable: finished ones are skipped.")
-@click.option("--column", metavar="NAME", help="With --from-file: the CSV column holding the ids (default: conversationId, conversation_id or id).")
-@click.option("--concurrency", type=click.IntRange(1, 1000), metavar="N", help="With --from-file: at most N terminations in flight (default 20).")
-@click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the steps and print the result, or print the workflow id and return.")
-@click.option("--goodbye", metavar="TEXT", help="A last message to the customer, sent once on the agent's communication (at most 2000 characters).")
-@click.option("--wrapup-code", metavar="ID", help="Wrap-up code id for agents who must wrap up; without it wrap-up is skipped where allowed.")
-@click.option("--delete-transcript", is_flag=True, help="Schedule deletion of the conversation's messaging recordings once it has ended.")
-@click.option("--profile", default="default", show_default=True, help="Genesys credentials profile (see the README: configuration).")
+@click.option(
+    "--from-file",
+    "from_file",
+    metavar="FILE",
+    help="Terminate every conversation in FILE (- for stdin): one id a line, or a CSV with a header (see --column). Resumable: finished ones are skipped.",
+)
+@click.option(
+    "--column",
+    metavar="NAME",
+    help="With --from-file: the CSV column holding the ids (default: conversationId, conversation_id or id).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1000),
+    metavar="N",
+    help="With --from-file: at most N terminations in flight (default 20).",
+)
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Follow the steps and print the result, or print the workflow id and return.",
+)
+@click.option(
+    "--goodbye",
+    metavar="TEXT",
+    help="A last message to the customer, sent once on the agent's communication (at most 2000 characters).",
+)
+@click.option(
+    "--wrapup-code",
+    metavar="ID",
+    help="Wrap-up code id for agents who must wrap up; without it wrap-up is skipped where allowed.",
+)
+@click.option(
+    "--delete-transcript",
+    is_flag=True,
+    help="Schedule deletion of the conversation's messaging recordings once it has ended.",
+)
+@click.option(
+    "--profile",
+    default="default",
+    show_default=True,
+    help="Genesys credentials profile (see the README: configuration).",
+)
 @click.option("--reason", metavar="TEXT", help="Why, for operators: shown in the Temporal UI, never sent to Genesys.")
-@click.option("--verify-timeout", type=float, default=DEFAULT_VERIFY_TIMEOUT_SECONDS, show_default=True, metavar="SECONDS", help="How long to wait for Genesys to confirm the end before the teardown fallback.")
+@click.option(
+    "--verify-timeout",
+    type=float,
+    default=DEFAULT_VERIFY_TIMEOUT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for Genesys to confirm the end before the teardown fallback.",
+)
 @click.option("--no-teardown", is_flag=True, help="Never use the last-resort full teardown; fail instead.")
-@click.option("--callback-url", metavar="URL", help="POST the signed result here when the termination ends; its origin must be in the worker's CLOSER_CALLBACK_ALLOWED_ORIGINS.")
-@click.option("--json", "as_json", is_flag=True, help="Print only the result (or the workflow id) as JSON, for scripts; with --from-file one JSON object a line.")
+@click.option(
+    "--callback-url",
+    metavar="URL",
+    help="POST the signed result here when the termination ends; its origin must be in the worker's CLOSER_CALLBACK_ALLOWED_ORIGINS.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print only the result (or the workflow id) as JSON, for scripts; with --from-file one JSON object a line.",
+)
 def terminate(
     conversation_id: str | None,
     from_file: str | None,
@@ -163,7 +215,9 @@ def terminate(
     try:
         result = asyncio.run(_terminate(temporal, request, wait=wait, as_json=as_json))
     except KeyboardInterrupt:
-        click.echo(f"interrupted: a termination already started goes on (workflow {workflow_id(conversation_id)})", err=True)
+        click.echo(
+            f"interrupted: a termination already started goes on (workflow {workflow_id(conversation_id)})", err=True
+        )
         sys.exit(130)
     if result is not None and result.outcome == "failed":
         sys.exit(EXIT_FAILED)
@@ -288,7 +342,9 @@ async def _setup(settings: TemporalSettings) -> None:
     try:
         before = await search_attributes.add_missing(client, settings.namespace)
     except RPCError as error:
-        refused = f"Temporal refused to list or create search attributes in namespace {settings.namespace!r}: {error.message}"
+        refused = (
+            f"Temporal refused to list or create search attributes in namespace {settings.namespace!r}: {error.message}"
+        )
         if error.status in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED):
             # Temporal Cloud has no operator API for this: its own UI and tcld create them.
             wanted = search_attributes.describe(search_attributes.REQUIRED)
@@ -302,12 +358,16 @@ async def _setup(settings: TemporalSettings) -> None:
         click.echo(f"nothing to do: namespace {settings.namespace!r} has closer's search attributes")
 
 
-async def _terminate(settings: TemporalSettings, request: TerminateRequest, *, wait: bool, as_json: bool) -> TerminateResult | None:
+async def _terminate(
+    settings: TemporalSettings, request: TerminateRequest, *, wait: bool, as_json: bool
+) -> TerminateResult | None:
     client = await reach_temporal(settings)
     try:
         handle = await start_termination(client, request, task_queue=settings.task_queue)
     except RPCError as error:
-        raise CannotStart(f"Temporal refused to start the termination: {error.message} (namespace {settings.namespace!r})") from None
+        raise CannotStart(
+            f"Temporal refused to start the termination: {error.message} (namespace {settings.namespace!r})"
+        ) from None
     if not wait:
         click.echo(json.dumps({"workflowId": handle.id}) if as_json else handle.id)
         return None
@@ -321,7 +381,9 @@ async def _terminate(settings: TemporalSettings, request: TerminateRequest, *, w
     return result
 
 
-async def _follow(handle: WorkflowHandle[TerminateConversation, TerminateResult], task_queue: str, *, show_steps: bool) -> TerminateResult:
+async def _follow(
+    handle: WorkflowHandle[TerminateConversation, TerminateResult], task_queue: str, *, show_steps: bool
+) -> TerminateResult:
     """Wait for the result, printing each step as the workflow records it."""
     result = asyncio.ensure_future(handle.result())
     shown = 0
@@ -379,7 +441,6 @@ def _describe_callback(callback: CallbackReport) -> str:
 def _describe_participant(participant: ParticipantOutcome) -> str:
     wrapup = "" if participant.wrapup == "none" else f", wrap-up {participant.wrapup}"
     return f"{participant.purpose or '?':<9}{participant.action}{wrapup}  ({participant.participant_id})"
-
 
 
 # Commands with modules of their own (imported last: they build on the helpers above).

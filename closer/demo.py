@@ -57,8 +57,20 @@ class Case:
 
 
 EMULATED_CASES = (
-    Case("agent, mandatory wrap-up", "agent", {"wrapup_prompt": "mandatory"}, "closed", {"goodbye": GOODBYE, "wrapup_code": WRAPUP_CODE}),
-    Case("agent, optional wrap-up", "agent", {"wrapup_prompt": "optional"}, "closed", {"goodbye": GOODBYE, "delete_transcript": True}),
+    Case(
+        "agent, mandatory wrap-up",
+        "agent",
+        {"wrapup_prompt": "mandatory"},
+        "closed",
+        {"goodbye": GOODBYE, "wrapup_code": WRAPUP_CODE},
+    ),
+    Case(
+        "agent, optional wrap-up",
+        "agent",
+        {"wrapup_prompt": "optional"},
+        "closed",
+        {"goodbye": GOODBYE, "delete_transcript": True},
+    ),
     Case("bot only", "bot", expected="closed"),
     Case("already ended", "ended", expected="already_closed"),
     # Genesys accepts every change and ends nothing: only the teardown does, after the verify timeout.
@@ -190,7 +202,9 @@ def _seed(emulator: EmulatorServer, case: Case) -> str:
 
 
 async def _run(client: Client, task_queue: str, case: Case, conversation_id: str) -> Finished:
-    request = TerminateRequest.model_validate({"conversation_id": conversation_id, "reason": f"closer demo: {case.label}", **case.options})
+    request = TerminateRequest.model_validate(
+        {"conversation_id": conversation_id, "reason": f"closer demo: {case.label}", **case.options}
+    )
     started = time.monotonic()
     result = await terminate(client, request, task_queue=task_queue)
     return Finished(case, result, time.monotonic() - started)

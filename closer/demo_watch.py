@@ -33,9 +33,13 @@ class WatchLine:
 
 async def run_watch_demo(client: Client, task_queue: str, emulator: EmulatorServer) -> bool:
     """Two watched conversations and a sweep, one line each; True if all behaved as they should."""
-    click.echo(f"\nIdle timeouts (seconds here; minutes in real life): idle {IDLE}, warning {WARN_BEFORE} before the close")
+    click.echo(
+        f"\nIdle timeouts (seconds here; minutes in real life): idle {IDLE}, warning {WARN_BEFORE} before the close"
+    )
     started = time.monotonic()
-    lines = await asyncio.gather(_idle(client, task_queue, emulator, started), _chatty(client, task_queue, emulator, started))
+    lines = await asyncio.gather(
+        _idle(client, task_queue, emulator, started), _chatty(client, task_queue, emulator, started)
+    )
     lines.append(await _stale(client, task_queue, emulator))
     for line in lines:
         mark = "" if line.as_expected else "  UNEXPECTED"

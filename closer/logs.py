@@ -42,7 +42,11 @@ CORE_LOGGER = "temporalio.core"
 _attempts = logging.getLogger(ATTEMPTS_LOGGER)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # What every LogRecord has: anything else on a record is a structured field (``extra``).
-_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 # Extras not worth a field: the core log entry object (its text is already in the message).
 _SKIPPED_EXTRAS = frozenset({"temporal_log"})
 
@@ -92,7 +96,9 @@ def core_logging_config() -> LoggingConfig:
 def forward_core_logs() -> None:
     """Make the default Temporal runtime forward core logs, unless a runtime exists already."""
     try:
-        Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=core_logging_config())), error_if_already_set=True)
+        Runtime.set_default(
+            Runtime(telemetry=TelemetryConfig(logging=core_logging_config())), error_if_already_set=True
+        )
     except RuntimeError:
         pass  # created already (by a client, or configured for metrics): keep it
 
@@ -102,13 +108,20 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "time": datetime.fromtimestamp(record.created, timezone.utc)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
         for key, value in record.__dict__.items():
-            if key not in _RECORD_ATTRIBUTES and key not in _SKIPPED_EXTRAS and not key.startswith("_") and key not in entry:
+            if (
+                key not in _RECORD_ATTRIBUTES
+                and key not in _SKIPPED_EXTRAS
+                and not key.startswith("_")
+                and key not in entry
+            ):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -58,7 +58,9 @@ class Check:
                 f"(temporal operator search-attribute remove --name NAME), then run `{SETUP_COMMAND}`"
             )
         if self.missing:
-            fixes.append(f"lacks closer's search attributes {', '.join(self.missing)}: create them with `{SETUP_COMMAND}`")
+            fixes.append(
+                f"lacks closer's search attributes {', '.join(self.missing)}: create them with `{SETUP_COMMAND}`"
+            )
         return f"namespace {self.namespace!r} " + "; it ".join(fixes)
 
 
@@ -80,6 +82,8 @@ async def add_missing(client: Client, namespace: str) -> Check:
     """
     before = await check(client, namespace)
     if before.missing and not before.mistyped:
-        request = AddSearchAttributesRequest(namespace=namespace, search_attributes={n: REQUIRED[n] for n in before.missing})
+        request = AddSearchAttributesRequest(
+            namespace=namespace, search_attributes={n: REQUIRED[n] for n in before.missing}
+        )
         await client.operator_service.add_search_attributes(request)
     return before

@@ -181,11 +181,21 @@ class TemporalSettings:
                 f"{_HOST_VERIFICATION} is not supported by the Python SDK closer runs on: set "
                 "TEMPORAL_TLS_SERVER_NAME to the name in the server's certificate instead"
             )
-        if self.tls is not None and not self.tls.disabled and (self.tls.client_cert is None) != (self.tls.client_private_key is None):
-            have, lacking = ("client_cert", "client_private_key") if self.tls.client_private_key is None else ("client_private_key", "client_cert")
-            stem, key, what = TLS_SOURCES[lacking]
+        if (
+            self.tls is not None
+            and not self.tls.disabled
+            and (self.tls.client_cert is None) != (self.tls.client_private_key is None)
+        ):
+            have, lacking = (
+                ("client_cert", "client_private_key")
+                if self.tls.client_private_key is None
+                else ("client_private_key", "client_cert")
+            )
+            stem, key, _ = TLS_SOURCES[lacking]
             if self.source(have).startswith("TEMPORAL_"):
-                problems.append(f"{self.source(have)} is set but not {stem}_PATH: mTLS needs the certificate and its key")
+                problems.append(
+                    f"{self.source(have)} is set but not {stem}_PATH: mTLS needs the certificate and its key"
+                )
             else:
                 problems.append(f"{self.source(have)} has no tls.{key}_path: mTLS needs the certificate and its key")
         host = self.address.rsplit(":", 1)[0].lower()
@@ -196,8 +206,12 @@ class TemporalSettings:
                     "TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (and leave TEMPORAL_TLS unset)"
                 )
             if not namespace_set:
-                example = host.removesuffix(".tmprl.cloud") if host.endswith(".tmprl.cloud") else "<namespace>.<account>"
-                problems.append(f"Temporal Cloud ({self.address}) needs its namespace: set TEMPORAL_NAMESPACE={example}")
+                example = (
+                    host.removesuffix(".tmprl.cloud") if host.endswith(".tmprl.cloud") else "<namespace>.<account>"
+                )
+                problems.append(
+                    f"Temporal Cloud ({self.address}) needs its namespace: set TEMPORAL_NAMESPACE={example}"
+                )
         return problems
 
     def _tls_config(self) -> bool | TLSConfig:
@@ -223,7 +237,9 @@ class TemporalSettings:
             except FileNotFoundError:
                 raise SettingsError(f"{self.source(setting)}: no such file {value} (the {what})") from None
             except OSError as error:
-                raise SettingsError(f"{self.source(setting)}: cannot read {value} (the {what}): {error.strerror}") from None
+                raise SettingsError(
+                    f"{self.source(setting)}: cannot read {value} (the {what}): {error.strerror}"
+                ) from None
         else:
             data = value.encode() if isinstance(value, str) else value
         if b"-----BEGIN " not in data:
@@ -270,7 +286,9 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        return cls(temporal=TemporalSettings.from_env(env), profiles=profiles_from_env(env), callbacks=callbacks_from_env(env))
+        return cls(
+            temporal=TemporalSettings.from_env(env), profiles=profiles_from_env(env), callbacks=callbacks_from_env(env)
+        )
 
 
 def _profile_prefixes(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
@@ -320,7 +338,9 @@ def profiles_from_env(environ: Mapping[str, str]) -> dict[str, Profile]:
         try:
             profiles[name] = Profile.model_validate(fields)
         except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False)
+            )
             raise SettingsError(f"profile {name!r}: {problems}") from None
     return profiles
 

@@ -25,19 +25,50 @@ T = TypeVar("T")
 def _policy_options(command: F) -> F:
     """The watch policy a sweep applies, and how it sweeps: shared by `schedule` and `run`."""
     options = [
-        click.option("--idle", metavar="DURATION", help="Watches close a conversation after this long without activity: 90s, 15m, 24h (required)."),
-        click.option("--mode", type=click.Choice(["any", "awaiting-customer"]), default="any", show_default=True, help="any: idle since the last message by anyone; awaiting-customer: since the agent's or bot's last unanswered message."),
-        click.option("--warning", metavar="TEXT", help="Sent once per idle period, --warn-before ahead of the close (at most 2000 characters)."),
-        click.option("--warn-before", metavar="DURATION", help="How long before the close the warning goes out, e.g. 2m."),
-        click.option("--max-duration", metavar="DURATION", help="Close this long after a conversation started, whatever its activity."),
+        click.option(
+            "--idle",
+            metavar="DURATION",
+            help="Watches close a conversation after this long without activity: 90s, 15m, 24h (required).",
+        ),
+        click.option(
+            "--mode",
+            type=click.Choice(["any", "awaiting-customer"]),
+            default="any",
+            show_default=True,
+            help="any: idle since the last message by anyone; awaiting-customer: since the agent's or bot's last unanswered message.",
+        ),
+        click.option(
+            "--warning",
+            metavar="TEXT",
+            help="Sent once per idle period, --warn-before ahead of the close (at most 2000 characters).",
+        ),
+        click.option(
+            "--warn-before", metavar="DURATION", help="How long before the close the warning goes out, e.g. 2m."
+        ),
+        click.option(
+            "--max-duration",
+            metavar="DURATION",
+            help="Close this long after a conversation started, whatever its activity.",
+        ),
         click.option("--goodbye", metavar="TEXT", help="The closing message (as closer terminate --goodbye)."),
         click.option("--wrapup-code", metavar="ID", help="Wrap-up code id for agents who must wrap up."),
         click.option("--no-teardown", is_flag=True, help="Never use the last-resort teardown when closing."),
         click.option("--delete-transcript", is_flag=True, help="Schedule deletion of the transcript once closed."),
-        click.option("--lookback", metavar="DURATION", help="Sweep conversations that started this far back (default 72h)."),
-        click.option("--page-size", type=int, metavar="N", help="Conversations per analytics query, 1 to 100 (default 100)."),
-        click.option("--starts-per-minute", type=int, metavar="N", help="Watches started per minute at most (default 60): each reads Genesys at once."),
-        click.option("--profile", default="default", show_default=True, help="Genesys credentials profile: the org swept."),
+        click.option(
+            "--lookback", metavar="DURATION", help="Sweep conversations that started this far back (default 72h)."
+        ),
+        click.option(
+            "--page-size", type=int, metavar="N", help="Conversations per analytics query, 1 to 100 (default 100)."
+        ),
+        click.option(
+            "--starts-per-minute",
+            type=int,
+            metavar="N",
+            help="Watches started per minute at most (default 60): each reads Genesys at once.",
+        ),
+        click.option(
+            "--profile", default="default", show_default=True, help="Genesys credentials profile: the org swept."
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -62,7 +93,9 @@ def schedule(every: str, schedule_id: str | None, **options: Any) -> None:
     request = _request(options)
 
     async def create(client: Client, settings: TemporalSettings) -> str:
-        handle, created = await sweeps.schedule_sweeps(client, request, every=every, task_queue=settings.task_queue, schedule_id=schedule_id)
+        handle, created = await sweeps.schedule_sweeps(
+            client, request, every=every, task_queue=settings.task_queue, schedule_id=schedule_id
+        )
         info = (await handle.describe()).info
         next_run = f", next at {info.next_action_times[0].isoformat()}" if info.next_action_times else ""
         return (
@@ -74,8 +107,15 @@ def schedule(every: str, schedule_id: str | None, **options: Any) -> None:
 
 
 @sweep.command()
-@click.option("--wait/--no-wait", default=False, show_default=True, help="Wait for the sweep and print its result, or print its workflow id and return.")
-@click.option("--json", "as_json", is_flag=True, help="Print only the result (or the workflow id) as JSON, for scripts.")
+@click.option(
+    "--wait/--no-wait",
+    default=False,
+    show_default=True,
+    help="Wait for the sweep and print its result, or print its workflow id and return.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print only the result (or the workflow id) as JSON, for scripts."
+)
 @_policy_options
 def run(wait: bool, as_json: bool, **options: Any) -> None:
     """Sweep now (workflow sweep-PROFILE: one at a time)."""
@@ -108,8 +148,12 @@ def list_() -> None:
 
 
 def _schedule_id(command: F) -> F:
-    command = click.option("--profile", default="default", show_default=True, help="Genesys credentials profile (names the default id).")(command)
-    return click.option("--id", "schedule_id", metavar="NAME", help="The schedule's id (default closer-sweep-PROFILE).")(command)
+    command = click.option(
+        "--profile", default="default", show_default=True, help="Genesys credentials profile (names the default id)."
+    )(command)
+    return click.option(
+        "--id", "schedule_id", metavar="NAME", help="The schedule's id (default closer-sweep-PROFILE)."
+    )(command)
 
 
 @sweep.command()

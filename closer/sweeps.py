@@ -118,7 +118,9 @@ async def schedule_sweeps(
             # Temporal appends each run's scheduled time: closer-sweep-default-2026-11-21T10:05:00Z.
             id=schedule_id,
             task_queue=task_queue,
-            typed_search_attributes=TypedSearchAttributes([SearchAttributePair(search_attributes.PROFILE, request.profile)]),
+            typed_search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(search_attributes.PROFILE, request.profile)]
+            ),
             static_summary=f"Sweep {request.profile}: watch with idle {format_duration(request.idle)}",
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=interval)]),

@@ -51,7 +51,9 @@ class Closer:
 
     def terminate(self, request: TerminationInput, *, timeout: float | None = None) -> TerminateResult:
         """Start (or join) the termination and wait for its result (at most ``timeout`` seconds)."""
-        return self._call(self._with_client(temporal.terminate, _request(request), task_queue=self.settings.task_queue), timeout)
+        return self._call(
+            self._with_client(temporal.terminate, _request(request), task_queue=self.settings.task_queue), timeout
+        )
 
     def start_termination(self, request: TerminationInput) -> str:
         """Start (or join) the termination; return its workflow id at once."""
@@ -59,12 +61,18 @@ class Closer:
 
     def watch(self, request: WatchRequest | Mapping[str, Any]) -> WatchStatus:
         """Start watching the conversation, or change its watch's settings."""
-        return self._call(self._with_client(watches.watch, watches.watch_request(request), task_queue=self.settings.task_queue), CONNECT_TIMEOUT_SECONDS * 2)
+        return self._call(
+            self._with_client(watches.watch, watches.watch_request(request), task_queue=self.settings.task_queue),
+            CONNECT_TIMEOUT_SECONDS * 2,
+        )
 
     def touch(self, conversation_id: str, *, start: WatchRequest | Mapping[str, Any] | None = None) -> None:
         """Activity seen: restart the idle countdown (with ``start``: start the watch if none)."""
         start = None if start is None else watches.watch_request(start)
-        self._call(self._with_client(watches.touch, conversation_id, start=start, task_queue=self.settings.task_queue), CONNECT_TIMEOUT_SECONDS * 2)
+        self._call(
+            self._with_client(watches.touch, conversation_id, start=start, task_queue=self.settings.task_queue),
+            CONNECT_TIMEOUT_SECONDS * 2,
+        )
 
     def cancel_watch(self, conversation_id: str) -> None:
         self._call(self._with_client(watches.cancel, conversation_id), CONNECT_TIMEOUT_SECONDS * 2)

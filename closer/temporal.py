@@ -78,14 +78,20 @@ def connection_problem(settings: TemporalSettings, error: BaseException) -> str:
     if "dns error" in text:
         return f"cannot reach Temporal at {address}: no such host ({reason}): fix {where}"
     if "tcp connect error" in text or "Connection refused" in text:
-        fix = "set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) to a running one" if where == "TEMPORAL_ADDRESS" else f"fix {where}"
+        fix = (
+            "set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) to a running one"
+            if where == "TEMPORAL_ADDRESS"
+            else f"fix {where}"
+        )
         return f"cannot reach Temporal at {address} ({reason}): start a server or {fix}"
     if "InvalidContentType" in text or "InvalidMessage" in text:
         return (
             f"TLS handshake with Temporal at {address} failed, the server does not speak TLS there: for a server "
             f"without TLS set TEMPORAL_TLS=false (TLS is on with {'an API key' if settings.api_key else 'TLS settings'})"
         )
-    if any(marker in text for marker in ("InvalidCertificate", "UnknownIssuer", "NotValidForName", "certificate verify")):
+    if any(
+        marker in text for marker in ("InvalidCertificate", "UnknownIssuer", "NotValidForName", "certificate verify")
+    ):
         return (
             f"TLS with Temporal at {address}: its certificate is not trusted ({reason}): set "
             "TEMPORAL_TLS_SERVER_CA_CERT_PATH to its CA (or TEMPORAL_TLS_SERVER_NAME to the name it holds)"
@@ -135,7 +141,9 @@ class Termination:
     finished: TerminateResult | None = None
 
 
-async def start_or_join(client: Client, request: TerminateRequest | Mapping[str, Any], *, task_queue: str) -> Termination:
+async def start_or_join(
+    client: Client, request: TerminateRequest | Mapping[str, Any], *, task_queue: str
+) -> Termination:
     """:func:`start_termination`, also telling a termination that had already finished (with its
     result) from one started or joined now: a batch reports those as already done."""
     request = termination_request(request)
@@ -168,7 +176,9 @@ async def _start(
     )
 
 
-async def terminate(client: Client, request: TerminateRequest | Mapping[str, Any], *, task_queue: str) -> TerminateResult:
+async def terminate(
+    client: Client, request: TerminateRequest | Mapping[str, Any], *, task_queue: str
+) -> TerminateResult:
     """Start (or join) the termination and wait for its result."""
     handle = await start_termination(client, request, task_queue=task_queue)
     return await handle.result()

@@ -20,17 +20,33 @@ from .settings import TemporalSettings
 @click.command()
 @click.argument("conversation_id")
 @click.option("--idle", metavar="DURATION", help="Close after this long without activity: 90s, 15m, 24h (at most 30d).")
-@click.option("--mode", type=click.Choice(["any", "awaiting-customer"]), default="any", show_default=True, help="any: idle since the last message by anyone; awaiting-customer: since the agent's or bot's last unanswered message.")
-@click.option("--warning", metavar="TEXT", help="Sent once per idle period, --warn-before ahead of the close (at most 2000 characters).")
+@click.option(
+    "--mode",
+    type=click.Choice(["any", "awaiting-customer"]),
+    default="any",
+    show_default=True,
+    help="any: idle since the last message by anyone; awaiting-customer: since the agent's or bot's last unanswered message.",
+)
+@click.option(
+    "--warning",
+    metavar="TEXT",
+    help="Sent once per idle period, --warn-before ahead of the close (at most 2000 characters).",
+)
 @click.option("--warn-before", metavar="DURATION", help="How long before the close the warning goes out, e.g. 2m.")
-@click.option("--max-duration", metavar="DURATION", help="Close this long after the conversation started, whatever its activity.")
-@click.option("--deadline", metavar="TIME", help="Close at this time (ISO 8601 with a time zone), whatever its activity.")
+@click.option(
+    "--max-duration", metavar="DURATION", help="Close this long after the conversation started, whatever its activity."
+)
+@click.option(
+    "--deadline", metavar="TIME", help="Close at this time (ISO 8601 with a time zone), whatever its activity."
+)
 @click.option("--goodbye", metavar="TEXT", help="The closing message (as closer terminate --goodbye).")
 @click.option("--wrapup-code", metavar="ID", help="Wrap-up code id for agents who must wrap up.")
 @click.option("--no-teardown", is_flag=True, help="Never use the last-resort teardown when closing.")
 @click.option("--delete-transcript", is_flag=True, help="Schedule deletion of the transcript once closed.")
 @click.option("--profile", default="default", show_default=True, help="Genesys credentials profile.")
-@click.option("--touch", "action", flag_value="touch", help="Activity seen: restart the idle countdown (no Genesys read).")
+@click.option(
+    "--touch", "action", flag_value="touch", help="Activity seen: restart the idle countdown (no Genesys read)."
+)
 @click.option("--cancel", "action", flag_value="cancel", help="Stop watching.")
 @click.option("--status", "action", flag_value="status", help="Show the watch: due time, last activity, warnings sent.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status (or result) as JSON, for scripts.")
@@ -58,7 +74,9 @@ def watch(conversation_id: str, action: str | None, as_json: bool, profile: str,
 
 def _request(conversation_id: str, profile: str, options: dict[str, Any]) -> WatchRequest:
     if options["idle"] is None:
-        raise CannotStart("--idle is required to start or change a watch (e.g. --idle 15m); or give --touch, --cancel or --status")
+        raise CannotStart(
+            "--idle is required to start or change a watch (e.g. --idle 15m); or give --touch, --cancel or --status"
+        )
     close = {
         "goodbye": options.pop("goodbye"),
         "wrapup_code": options.pop("wrapup_code"),
@@ -70,7 +88,9 @@ def _request(conversation_id: str, profile: str, options: dict[str, Any]) -> Wat
     return _valid(WatchRequest, conversation_id=conversation_id, profile=profile, close=close, **fields)
 
 
-async def _run(settings: TemporalSettings, conversation_id: str, action: str | None, request: WatchRequest | None) -> WatchStatus | WatchResult | None:
+async def _run(
+    settings: TemporalSettings, conversation_id: str, action: str | None, request: WatchRequest | None
+) -> WatchStatus | WatchResult | None:
     client = await reach_temporal(settings)
     try:
         if request is not None:
@@ -96,11 +116,19 @@ def _describe(state: WatchStatus | WatchResult) -> str:
         rows.append(("state", state.state))
         if state.settings is not None:
             s = state.settings
-            rows.append(("idle", f"{format_duration(s.idle)}, mode {s.mode}" + (f", warning {format_duration(s.warn_before)} before" if s.warn_before else "")))
+            rows.append(
+                (
+                    "idle",
+                    f"{format_duration(s.idle)}, mode {s.mode}"
+                    + (f", warning {format_duration(s.warn_before)} before" if s.warn_before else ""),
+                )
+            )
         if state.due_at is not None:
             rows.append(("due", f"{state.due} at {state.due_at.isoformat()}"))
     rows.append(("last activity", state.last_activity_at.isoformat() if state.last_activity_at else "none seen"))
-    rows += [("warning" if i == 0 else "", f"{w.status} at {w.at.isoformat()}" + (f": {w.reason}" if w.reason else "")) for i, w in enumerate(state.warnings)]
+    rows += [
+        ("warning" if i == 0 else "", f"{w.status} at {w.at.isoformat()}" + (f": {w.reason}" if w.reason else ""))
+        for i, w in enumerate(state.warnings)
+    ]
     rows.append(("reads", f"{state.reads} ({state.api_calls} Genesys calls), touches {state.touches}"))
     return "\n".join(f"{label:<14}{value}" for label, value in rows)
-

@@ -46,12 +46,20 @@ async def watch(client: Client, request: WatchRequest | Mapping[str, Any], *, ta
         static_summary=f"Watch {request.conversation_id}: idle {request.model_dump(mode='json')['idle']}",
     )
     try:
-        return await client.execute_update_with_start_workflow(WatchConversation.configure, settings, start_workflow_operation=start)
+        return await client.execute_update_with_start_workflow(
+            WatchConversation.configure, settings, start_workflow_operation=start
+        )
     except WorkflowUpdateFailedError as error:
         raise InvalidInput([root_message(error)]) from None
 
 
-async def touch(client: Client, conversation_id: str, *, start: WatchRequest | Mapping[str, Any] | None = None, task_queue: str | None = None) -> None:
+async def touch(
+    client: Client,
+    conversation_id: str,
+    *,
+    start: WatchRequest | Mapping[str, Any] | None = None,
+    task_queue: str | None = None,
+) -> None:
     """Activity seen: the idle countdown restarts now, with no Genesys read.
 
     With ``start`` (and ``task_queue``), start the watch if there is none, in the same call
@@ -105,4 +113,3 @@ async def _signal(client: Client, conversation_id: str, signal: Any) -> None:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise NoWatch(f"no watch is running for conversation {conversation_id}") from None
         raise
-

@@ -153,9 +153,7 @@ def _view(emulator: Emulator, c: Conversation) -> dict[str, object]:
 
     def texts(direction: str) -> list[dict[str, object]]:
         return [
-            {"communicationId": p.communication.id, "text": m.text}
-            for p, m in c.messages()
-            if m.direction == direction
+            {"communicationId": p.communication.id, "text": m.text} for p, m in c.messages() if m.direction == direction
         ]
 
     return {

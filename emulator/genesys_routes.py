@@ -79,7 +79,7 @@ async def patch_communication(call: Call) -> Response:
 
 
 async def patch_message_conversation(call: Call) -> Response:
-    """"Update a conversation by disconnecting all of the participants": no wrap-up is applied."""
+    """ "Update a conversation by disconnecting all of the participants": no wrap-up is applied."""
     now = clock.now()
     conversation = call.conversation(now)
     bodies.conversation_disconnect(call.json())
@@ -166,9 +166,7 @@ ROUTES: list[GenesysRoute] = [
     GenesysRoute("POST", MESSAGE_CONVERSATION + "/messages/bulk", post_messages_bulk, (auth.VIEW,)),
     GenesysRoute("POST", CONVERSATION + "/disconnect", post_teardown, (auth.DISCONNECT,)),
     GenesysRoute("GET", CONVERSATION + "/recordings", get_recordings, (auth.RECORDING_VIEW,)),
-    GenesysRoute(
-        "PUT", CONVERSATION + "/recordings/{recordingId}", put_recording, (auth.RECORDING_EDIT_RETENTION,)
-    ),
+    GenesysRoute("PUT", CONVERSATION + "/recordings/{recordingId}", put_recording, (auth.RECORDING_EDIT_RETENTION,)),
     GenesysRoute(
         "POST",
         "/api/v2/analytics/conversations/details/query",

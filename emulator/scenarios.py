@@ -105,8 +105,7 @@ def seed_response(conversation: Conversation) -> dict[str, object]:
     return {
         "conversationId": conversation.id,
         "participants": {
-            p.purpose: {"participantId": p.id, "communicationId": p.communication.id}
-            for p in conversation.participants
+            p.purpose: {"participantId": p.id, "communicationId": p.communication.id} for p in conversation.participants
         },
         "guestToken": conversation.guest_token,
         "deploymentId": conversation.deployment_id,

@@ -31,9 +31,7 @@ def message_conversation(c: Conversation, placement: MessagePlacement) -> dict[s
     return _compact(
         {
             "id": c.id,
-            "participants": [
-                _message_media_participant(p, _listed_messages(c, p, placement)) for p in c.participants
-            ],
+            "participants": [_message_media_participant(p, _listed_messages(c, p, placement)) for p in c.participants],
             "selfUri": f"/api/v2/conversations/messages/{c.id}",
         }
     )

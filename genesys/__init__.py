@@ -18,11 +18,11 @@ from .regions import AWS_REGIONS, DOMAINS, hosts_for, resolve_domain
 
 __all__ = [
     "AWS_REGIONS",
+    "DOMAINS",
     "AuthenticationFailed",
     "BadRequest",
     "ClientPool",
     "Conflict",
-    "DOMAINS",
     "GenesysClient",
     "GenesysError",
     "NotFound",

@@ -192,9 +192,7 @@ class GenesysClient:
         if counter is not None:
             counter[0] += 1
         try:
-            return await self._http.request(
-                method, path, json=json, headers={"Authorization": f"Bearer {token}"}
-            )
+            return await self._http.request(method, path, json=json, headers={"Authorization": f"Bearer {token}"})
         except httpx.TimeoutException:
             raise Unreachable(f"{method} {path}: no answer in time") from None
         except httpx.TransportError as exc:

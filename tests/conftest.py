@@ -31,8 +31,8 @@ from genesys import ClientPool, Profile
 from worker import build_worker
 from workflows import TerminateRequest, TerminateResult
 
-from .callback_receiver import CALLBACK_SECRET, CallbackReceiver
 from .api_server import ApiServer
+from .callback_receiver import CALLBACK_SECRET, CallbackReceiver
 
 if TYPE_CHECKING:
     from .worker_process import WorkerProcess
@@ -145,9 +145,13 @@ def callback_receiver() -> Iterator[CallbackReceiver]:
 
 
 @pytest.fixture(scope="session")
-async def worker(temporal_client: Client, client_pool: ClientPool, callback_receiver: CallbackReceiver) -> AsyncIterator[str]:
+async def worker(
+    temporal_client: Client, client_pool: ClientPool, callback_receiver: CallbackReceiver
+) -> AsyncIterator[str]:
     """An in-process worker on TASK_QUEUE; requests may send callbacks to the receiver (no default URL)."""
-    callbacks = CallbackActivities(CallbackConfig(allowed_origins=frozenset({callback_receiver.origin}), secret=CALLBACK_SECRET))
+    callbacks = CallbackActivities(
+        CallbackConfig(allowed_origins=frozenset({callback_receiver.origin}), secret=CALLBACK_SECRET)
+    )
     async with build_worker(temporal_client, TASK_QUEUE, client_pool, callbacks):
         yield TASK_QUEUE
     await callbacks.aclose()
@@ -222,7 +226,9 @@ async def sweeper(temporal_client: Client, own_emulator: EmulatorServer) -> Asyn
         {
             "default": emulator_profile(own_emulator.url, requests_per_minute=100_000),
             # An OAuth client whose role can only read conversations (tests register it).
-            "read-only": emulator_profile(own_emulator.url, name="read-only").model_copy(update={"client_id": READ_ONLY_CLIENT_ID}),
+            "read-only": emulator_profile(own_emulator.url, name="read-only").model_copy(
+                update={"client_id": READ_ONLY_CLIENT_ID}
+            ),
         }
     )
     task_queue = f"closer-sweep-tests-{new_id()}"

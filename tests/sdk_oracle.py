@@ -227,9 +227,8 @@ def _setter_allowed_values(cls: type) -> dict[str, tuple[str, ...]]:
         ):
             continue
         for statement in ast.walk(node):
-            if (
-                isinstance(statement, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == "allowed_values" for t in statement.targets)
+            if isinstance(statement, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "allowed_values" for t in statement.targets
             ):
                 allowed[node.name] = tuple(ast.literal_eval(statement.value))
     return allowed

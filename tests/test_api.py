@@ -76,7 +76,9 @@ async def assert_not_started(client: Client, conversation_id: str) -> None:
 # Starting, waiting, reading
 
 
-async def test_start_answers_202_with_location_then_the_result_is_there(http: httpx.AsyncClient, emulator: EmulatorServer) -> None:
+async def test_start_answers_202_with_location_then_the_result_is_there(
+    http: httpx.AsyncClient, emulator: EmulatorServer
+) -> None:
     cid = seed(emulator, "bot")["conversationId"]
 
     started = await http.post("/v1/terminations", json={"conversationId": cid, "reason": "api test"})
@@ -96,13 +98,15 @@ async def test_start_answers_202_with_location_then_the_result_is_there(http: ht
     assert termination["status"] == "finished"
     assert termination["result"]["outcome"] == "closed"
     assert termination["steps"] == termination["result"]["steps"]
-    assert [step["name"] for step in termination["steps"]][0] == "lookup"
+    assert termination["steps"][0]["name"] == "lookup"
 
 
 async def test_wait_answers_200_with_the_closed_result(http: httpx.AsyncClient, emulator: EmulatorServer) -> None:
     cid = seed(emulator, "agent")["conversationId"]
 
-    response = await http.post("/v1/terminations", params={"wait": 30}, json={"conversationId": cid, "goodbye": "Thanks, bye!"})
+    response = await http.post(
+        "/v1/terminations", params={"wait": 30}, json={"conversationId": cid, "goodbye": "Thanks, bye!"}
+    )
 
     assert response.status_code == 200, response.text
     assert response.headers["location"] == f"/v1/terminations/{cid}"
@@ -113,7 +117,9 @@ async def test_wait_answers_200_with_the_closed_result(http: httpx.AsyncClient, 
     assert emulator.admin.conversation(cid)["endTime"] is not None
 
 
-async def test_running_shows_the_step_under_way_then_finished_shows_the_result(http: httpx.AsyncClient, emulator: EmulatorServer) -> None:
+async def test_running_shows_the_step_under_way_then_finished_shows_the_result(
+    http: httpx.AsyncClient, emulator: EmulatorServer
+) -> None:
     cid = seed(emulator, "agent")["conversationId"]
     hold = emulator.admin.hold("PATCH", PARTICIPANT_PATCH, count=1)  # the agent's disconnect, held
     try:
@@ -137,7 +143,9 @@ async def test_running_shows_the_step_under_way_then_finished_shows_the_result(h
     assert done["result"]["outcome"] == "closed"
 
 
-async def test_the_same_conversation_gets_the_same_termination(http: httpx.AsyncClient, emulator: EmulatorServer) -> None:
+async def test_the_same_conversation_gets_the_same_termination(
+    http: httpx.AsyncClient, emulator: EmulatorServer
+) -> None:
     cid = seed(emulator, "bot")["conversationId"]
     first = await http.post("/v1/terminations", params={"wait": 30}, json={"conversationId": cid})
     calls = len(genesys_requests(emulator, cid))
@@ -162,7 +170,9 @@ async def test_a_failed_termination_runs_again(http: httpx.AsyncClient, emulator
     assert failed.json()["result"]["outcome"] == "failed"
     assert "give a wrap-up code" in failed.json()["result"]["error"]
 
-    again = await http.post("/v1/terminations", params={"wait": 30}, json={"conversationId": cid, "wrapupCode": WRAPUP_CODE})
+    again = await http.post(
+        "/v1/terminations", params={"wait": 30}, json={"conversationId": cid, "wrapupCode": WRAPUP_CODE}
+    )
 
     assert again.status_code == 200, again.text
     assert again.json()["result"]["outcome"] == "closed"
@@ -250,13 +260,18 @@ BAD_BODIES = {
     "wrong type": ({"conversationId": CID, "allowTeardown": "maybe"}, "allowTeardown: "),
     "missing conversationId": ({"goodbye": "Bye!"}, "conversationId: required"),
     "not a UUID": ({"conversationId": "12345"}, "conversationId: '12345' is not a UUID"),
-    "goodbye too long": ({"conversationId": CID, "goodbye": "x" * 2001}, "goodbye is 2001 characters: Genesys accepts at most 2000"),
+    "goodbye too long": (
+        {"conversationId": CID, "goodbye": "x" * 2001},
+        "goodbye is 2001 characters: Genesys accepts at most 2000",
+    ),
     "not an object": ([CID], "expected a JSON object (TerminateRequest with conversationId), got an array"),
 }
 
 
 @pytest.mark.parametrize("body, says", BAD_BODIES.values(), ids=BAD_BODIES.keys())
-async def test_bad_body_is_a_422_in_the_contracts_words(http: httpx.AsyncClient, temporal_client: Client, body: Any, says: str) -> None:
+async def test_bad_body_is_a_422_in_the_contracts_words(
+    http: httpx.AsyncClient, temporal_client: Client, body: Any, says: str
+) -> None:
     response = await http.post("/v1/terminations", json=body)
 
     problem = assert_problem(response, 422)
@@ -346,7 +361,10 @@ async def test_closer_api_serves_and_logs_no_key_and_no_customer_text(
             openapi = (await http.get("/openapi.json")).json()
             refused = await http.post("/v1/terminations", json={"conversationId": cid}, headers=bearer("wrong-key"))
             closed = await http.post(
-                "/v1/terminations", params={"wait": 30}, json={"conversationId": cid, "goodbye": goodbye}, headers=bearer(API_KEYS[1])
+                "/v1/terminations",
+                params={"wait": 30},
+                json={"conversationId": cid, "goodbye": goodbye},
+                headers=bearer(API_KEYS[1]),
             )
     finally:
         process.send_signal(signal.SIGINT)
@@ -360,4 +378,3 @@ async def test_closer_api_serves_and_logs_no_key_and_no_customer_text(
     assert "POST /v1/terminations" in logs  # it does log requests ...
     for secret in (*API_KEYS, "wrong-key", goodbye):
         assert secret not in logs  # ... but never a key or what the customer is told
-

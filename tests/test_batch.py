@@ -49,7 +49,7 @@ def test_one_id_a_line_with_bad_lines_and_a_duplicate() -> None:
 
 
 def test_csv_finds_a_default_column_however_it_is_spelled() -> None:
-    text = f"queue,Conversation ID,notes\nsupport,{A},x\nsales,,y\nsales\n\nbilling,{B},\"a, b\"\n"
+    text = f'queue,Conversation ID,notes\nsupport,{A},x\nsales,,y\nsales\n\nbilling,{B},"a, b"\n'
 
     found = read_ids(text)
 
@@ -73,7 +73,11 @@ def test_csv_column_by_name_tab_separated_and_a_header_only_file() -> None:
     [
         ("", None, "no conversation ids"),
         ("\n# only a comment\n", None, "no conversation ids"),
-        (f"queue,agent\nsupport,{A}\n", None, "no column named conversationId, conversation_id or id in its header (columns: queue, agent)"),
+        (
+            f"queue,agent\nsupport,{A}\n",
+            None,
+            "no column named conversationId, conversation_id or id in its header (columns: queue, agent)",
+        ),
         (f"id,x\n{A},1\n", "conv", "no column 'conv' in its header (columns: id, x)"),
     ],
 )
@@ -159,7 +163,9 @@ async def closer(env: dict[str, str], *args: str, stdin: str | None = None, time
 def _table(text: str) -> dict[str, tuple[int, int]]:
     """The summary's rows: outcome -> (count, of which already done)."""
     rows = (line.split() for line in text.splitlines())
-    return {row[0]: (int(row[1]), int(row[2])) for row in rows if len(row) == 3 and row[1].isdigit() and row[2].isdigit()}
+    return {
+        row[0]: (int(row[1]), int(row[2])) for row in rows if len(row) == 3 and row[1].isdigit() and row[2].isdigit()
+    }
 
 
 def seeded_purposes(emulator: EmulatorServer, conversation_id: str) -> set[str]:
@@ -188,9 +194,25 @@ async def test_a_file_of_30_ids_then_a_rerun_that_skips_what_finished(
         expected[new_id()] = "not_found"
     refused = seed(emulator, "agent")["conversationId"]  # the OAuth client lacks a permission, once
     expected[refused] = "failed"
-    emulator.admin.add_fault(conversation_id=refused, method="PATCH", route=PARTICIPANT_PATCH, status=403, code="missing.any.permissions", count=1)
+    emulator.admin.add_fault(
+        conversation_id=refused,
+        method="PATCH",
+        route=PARTICIPANT_PATCH,
+        status=403,
+        code="missing.any.permissions",
+        count=1,
+    )
     ids = list(expected)
-    lines = ["# ids from the incident channel", *ids[:10], "not-a-uuid", *ids[10:20], "", ids[3].upper(), *ids[20:], "3fa85f64-5717"]
+    lines = [
+        "# ids from the incident channel",
+        *ids[:10],
+        "not-a-uuid",
+        *ids[10:20],
+        "",
+        ids[3].upper(),
+        *ids[20:],
+        "3fa85f64-5717",
+    ]
     bad = {
         lines.index("not-a-uuid") + 1: "'not-a-uuid' is not a UUID",
         lines.index("") + 1: "empty line",
@@ -199,7 +221,16 @@ async def test_a_file_of_30_ids_then_a_rerun_that_skips_what_finished(
     }
     file = tmp_path / "incident.txt"
     file.write_text("\n".join(lines) + "\n")
-    options = ["--goodbye", "Sorry, we are closing this chat.", "--wrapup-code", WRAPUP_CODE, "--verify-timeout", "5", "--reason", "batch test"]
+    options = [
+        "--goodbye",
+        "Sorry, we are closing this chat.",
+        "--wrapup-code",
+        WRAPUP_CODE,
+        "--verify-timeout",
+        "5",
+        "--reason",
+        "batch test",
+    ]
 
     first = await closer(cli_env, "terminate", "--from-file", str(file), "--json", "--concurrency", "8", *options)
 
@@ -211,7 +242,9 @@ async def test_a_file_of_30_ids_then_a_rerun_that_skips_what_finished(
     assert {cid: r["outcome"] for cid, r in results.items()} == expected
     assert all(r["alreadyDone"] is False and r["workflowId"] == f"terminate-{cid}" for cid, r in results.items())
     assert [results[cid]["line"] for cid in ids] == [lines.index(cid) + 1 for cid in ids]
-    assert {"apiCalls", "verifiedAt", "participants", "steps"} <= set(results[ids[0]])  # the contract's camelCase result
+    assert {"apiCalls", "verifiedAt", "participants", "steps"} <= set(
+        results[ids[0]]
+    )  # the contract's camelCase result
     assert "missing.any.permissions" in results[refused]["error"]
     for n, problem in bad.items():  # reported on stderr too, by line number
         assert f"incident.txt line {n}: skipped: " in first.stderr and problem in first.stderr
@@ -233,11 +266,16 @@ async def test_a_file_of_30_ids_then_a_rerun_that_skips_what_finished(
     assert table["closed"] == (counts["closed"] + 1, counts["closed"])
     assert table["not_found"] == (3, 3) and table["already_closed"] == (3, 3) and table["forced"] == (1, 1)
     assert table["total"] == (len(ids), len(ids) - 1)
-    assert f"{len(ids)} of {len(ids)} conversation(s) done" in again.stdout and f"{len(ids) - 1} already done, 0 failed" in again.stdout
+    assert (
+        f"{len(ids)} of {len(ids)} conversation(s) done" in again.stdout
+        and f"{len(ids) - 1} already done, 0 failed" in again.stdout
+    )
     print(f"\nbatch: {len(ids)} ids, concurrency 8: first run {first.seconds:.1f}s, rerun {again.seconds:.1f}s")
 
 
-async def test_ids_from_stdin_and_a_csv_column(cli_env: dict[str, str], emulator: EmulatorServer, tmp_path: Path) -> None:
+async def test_ids_from_stdin_and_a_csv_column(
+    cli_env: dict[str, str], emulator: EmulatorServer, tmp_path: Path
+) -> None:
     piped = [seed(emulator, "bot")["conversationId"] for _ in range(3)]
 
     from_stdin = await closer(cli_env, "terminate", "--from-file", "-", "--json", stdin="\n".join(piped) + "\n")
@@ -247,7 +285,7 @@ async def test_ids_from_stdin_and_a_csv_column(cli_env: dict[str, str], emulator
 
     agents = [seed(emulator, "agent")["conversationId"] for _ in range(2)]
     csv_file = tmp_path / "export.csv"
-    csv_file.write_text(f"queue,conv,note\nsupport,{agents[0]},\"late, angry\"\nsupport,,\nsales,{agents[1]},\n")
+    csv_file.write_text(f'queue,conv,note\nsupport,{agents[0]},"late, angry"\nsupport,,\nsales,{agents[1]},\n')
 
     from_csv = await closer(cli_env, "terminate", "--from-file", str(csv_file), "--column", "conv")
 
@@ -257,7 +295,9 @@ async def test_ids_from_stdin_and_a_csv_column(cli_env: dict[str, str], emulator
     assert all(emulator.admin.conversation(cid)["endTime"] is not None for cid in agents)
 
 
-async def test_no_wait_starts_them_and_returns(cli_env: dict[str, str], emulator: EmulatorServer, temporal_env: WorkflowEnvironment) -> None:
+async def test_no_wait_starts_them_and_returns(
+    cli_env: dict[str, str], emulator: EmulatorServer, temporal_env: WorkflowEnvironment
+) -> None:
     ids = [seed(emulator, "bot")["conversationId"] for _ in range(3)]
 
     run = await closer(cli_env, "terminate", "--from-file", "-", "--no-wait", "--json", stdin="\n".join(ids))

@@ -88,7 +88,9 @@ async def test_a_disallowed_origin_fails_the_run_at_once_and_touches_no_genesys_
 ) -> None:
     cid = seed(emulator, "agent")["conversationId"]
 
-    handle = await start_termination(temporal_client, {"conversationId": cid, "callbackUrl": DISALLOWED}, task_queue=worker)
+    handle = await start_termination(
+        temporal_client, {"conversationId": cid, "callbackUrl": DISALLOWED}, task_queue=worker
+    )
     with pytest.raises(WorkflowFailureError) as raised:
         await handle.result()
 
@@ -100,7 +102,9 @@ async def test_a_disallowed_origin_fails_the_run_at_once_and_touches_no_genesys_
     assert emulator.admin.conversation(cid)["endTime"] is None
 
 
-async def test_the_temporal_cli_gets_the_same_rejection(temporal_env: WorkflowEnvironment, worker: str, emulator) -> None:
+async def test_the_temporal_cli_gets_the_same_rejection(
+    temporal_env: WorkflowEnvironment, worker: str, emulator
+) -> None:
     cid = seed(emulator, "agent")["conversationId"]
     process = await asyncio.create_subprocess_exec(
         str(TEMPORAL_CLI), "workflow", "execute",
@@ -146,7 +150,9 @@ async def test_the_default_url_gets_the_callback_when_the_request_names_none(
 ) -> None:
     cid = seed(emulator, "agent")["conversationId"]
 
-    handle = await start_termination(temporal_client, TerminateRequest(conversation_id=cid), task_queue=default_url_worker)
+    handle = await start_termination(
+        temporal_client, TerminateRequest(conversation_id=cid), task_queue=default_url_worker
+    )
     result = await handle.result()
 
     assert result.outcome == "closed"
@@ -194,7 +200,9 @@ async def test_a_worker_killed_mid_delivery_redelivers_the_same_event(
     hold = callback_receiver.hold(path)  # the first request waits here until the worker is dead
     callback_worker_process.start()
     request = TerminateRequest(conversation_id=cid, callback_url=callback_receiver.url(path))
-    handle = await start_termination(temporal_client, request, task_queue=callback_worker_process.env["CLOSER_TASK_QUEUE"])
+    handle = await start_termination(
+        temporal_client, request, task_queue=callback_worker_process.env["CLOSER_TASK_QUEUE"]
+    )
 
     assert await asyncio.to_thread(hold.arrived.wait, 60), callback_worker_process.output()
     callback_worker_process.kill()
@@ -231,16 +239,28 @@ async def test_the_cli_takes_a_callback_url_and_shows_the_delivery(
 @pytest.mark.parametrize(
     ("setting", "says"),
     [
-        ({"CLOSER_CALLBACK_URL": "https://hooks.example.com/closer"}, "CLOSER_CALLBACK_SECRET is not: callbacks are always signed"),
+        (
+            {"CLOSER_CALLBACK_URL": "https://hooks.example.com/closer"},
+            "CLOSER_CALLBACK_SECRET is not: callbacks are always signed",
+        ),
         ({"CLOSER_CALLBACK_SECRET": "whsec_c2hvcnQ="}, "CLOSER_CALLBACK_SECRET: decodes to 5 bytes"),
-        ({"CLOSER_CALLBACK_ALLOWED_ORIGINS": "https://hooks.example.com/closer", "CLOSER_CALLBACK_SECRET": CALLBACK_SECRET}, "has a path"),
+        (
+            {
+                "CLOSER_CALLBACK_ALLOWED_ORIGINS": "https://hooks.example.com/closer",
+                "CLOSER_CALLBACK_SECRET": CALLBACK_SECRET,
+            },
+            "has a path",
+        ),
     ],
     ids=["url without secret", "short secret", "origin with a path"],
 )
 async def test_a_worker_with_unusable_callback_settings_says_what_to_fix(
     temporal_env: WorkflowEnvironment, emulator, setting: dict[str, str], says: str
 ) -> None:
-    env = {**emulator_env(temporal_env.client.service_client.config.target_host, f"unused-{new_id()}", emulator.url), **setting}
+    env = {
+        **emulator_env(temporal_env.client.service_client.config.target_host, f"unused-{new_id()}", emulator.url),
+        **setting,
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "worker.py", cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )

@@ -40,17 +40,19 @@ def _plan(rng: random.Random) -> list[dict]:
     plan = []
     for i in range(CONVERSATIONS):
         kind = rng.choices(["agent", "agent_mandatory", "bot", "stuck"], weights=[60, 20, 15, 5])[0]
-        plan.append({
-            "scenario": "agent" if kind == "agent_mandatory" else kind,
-            "seed": {"wrapup_prompt": "mandatory"} if kind == "agent_mandatory" else {},
-            "request": {
-                "goodbye": f"Goodbye from closer #{i}" if kind != "bot" and rng.random() < 0.5 else None,
-                "wrapup_code": "c0de-0001" if kind == "agent_mandatory" else None,
-                "verify_timeout_seconds": 5 if kind == "stuck" else 60,
-            },
-            # The agent's own client disconnects a moment before closer does: real 409s.
-            "race": kind == "agent" and rng.random() < 0.2,
-        })
+        plan.append(
+            {
+                "scenario": "agent" if kind == "agent_mandatory" else kind,
+                "seed": {"wrapup_prompt": "mandatory"} if kind == "agent_mandatory" else {},
+                "request": {
+                    "goodbye": f"Goodbye from closer #{i}" if kind != "bot" and rng.random() < 0.5 else None,
+                    "wrapup_code": "c0de-0001" if kind == "agent_mandatory" else None,
+                    "verify_timeout_seconds": 5 if kind == "stuck" else 60,
+                },
+                # The agent's own client disconnects a moment before closer does: real 409s.
+                "race": kind == "agent" and rng.random() < 0.2,
+            }
+        )
     return plan
 
 
@@ -99,7 +101,9 @@ async def test_chaos_batch_ends_every_conversation(temporal_env: WorkflowEnviron
             CLOSER_GENESYS_RATE_LIMIT_WINDOW_SECONDS=str(RATE_LIMIT_WINDOW_SECONDS),
         )
         ui_token = httpx.post(
-            f"{emu.url}/oauth/token", data={"grant_type": "client_credentials"}, auth=(EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET)
+            f"{emu.url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET),
         ).json()["access_token"]
 
         started = time.monotonic()
@@ -110,12 +114,16 @@ async def test_chaos_batch_ends_every_conversation(temporal_env: WorkflowEnviron
             handles = []
             for item in plan:
                 cid = item["seeded"]["conversationId"]
-                request = TerminateRequest(conversation_id=cid, **{k: v for k, v in item["request"].items() if v is not None})
+                request = TerminateRequest(
+                    conversation_id=cid, **{k: v for k, v in item["request"].items() if v is not None}
+                )
                 handles.append(await start_termination(temporal_client, request, task_queue=task_queue))
                 if item["race"]:
                     agent = item["seeded"]["participants"]["agent"]["participantId"]
                     await asyncio.to_thread(_agent_ui_disconnect, emu.url, ui_token, cid, agent)
-            results: list[TerminateResult] = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), timeout=600)
+            results: list[TerminateResult] = await asyncio.wait_for(
+                asyncio.gather(*(h.result() for h in handles)), timeout=600
+            )
         finally:
             done.set()
             await killer

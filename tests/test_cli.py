@@ -69,14 +69,15 @@ def assert_one_line(run: Run, *fix: str) -> None:
         assert words in lines[0], lines[0]
 
 
-
 async def test_not_a_uuid(cli_env: dict[str, str]) -> None:
     run = await closer(cli_env, "terminate", "not-a-uuid")
 
     assert_one_line(run, "'not-a-uuid' is not a UUID")
 
 
-async def test_unknown_profile_names_the_variables_that_define_it(cli_env: dict[str, str], temporal_client: Client) -> None:
+async def test_unknown_profile_names_the_variables_that_define_it(
+    cli_env: dict[str, str], temporal_client: Client
+) -> None:
     cid = new_id()
 
     run = await closer(cli_env, "terminate", cid, "--profile", "eu")
@@ -112,10 +113,14 @@ async def test_unreachable_temporal(cli_env: dict[str, str]) -> None:
     assert_one_line(run, address, "TEMPORAL_ADDRESS")
 
 
-async def test_terminate_waits_shows_each_step_and_the_result(cli_env: dict[str, str], emulator: EmulatorServer) -> None:
+async def test_terminate_waits_shows_each_step_and_the_result(
+    cli_env: dict[str, str], emulator: EmulatorServer
+) -> None:
     cid = seed(emulator, "agent", wrapup_prompt="mandatory")["conversationId"]
 
-    run = await closer(cli_env, "terminate", cid, "--goodbye", "Thanks, bye!", "--wrapup-code", WRAPUP_CODE, "--reason", "cli test")
+    run = await closer(
+        cli_env, "terminate", cid, "--goodbye", "Thanks, bye!", "--wrapup-code", WRAPUP_CODE, "--reason", "cli test"
+    )
 
     assert run.code == 0, run
     lines = run.stdout.splitlines()
@@ -139,7 +144,9 @@ async def test_json_result_of_a_finished_termination(cli_env: dict[str, str], em
     assert result == json.loads(first.stdout)  # joined the finished workflow, did not run it again
 
 
-async def test_no_wait_prints_the_workflow_id(cli_env: dict[str, str], emulator: EmulatorServer, temporal_client: Client) -> None:
+async def test_no_wait_prints_the_workflow_id(
+    cli_env: dict[str, str], emulator: EmulatorServer, temporal_client: Client
+) -> None:
     cid = seed(emulator, "bot")["conversationId"]
 
     run = await closer(cli_env, "terminate", cid, "--no-wait")

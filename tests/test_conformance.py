@@ -448,7 +448,7 @@ def _sweep_query() -> ConversationQuery:
 
 
 def _log_entry(
-    method: str, path: str, *, route: str | None | EllipsisType = ..., body: object = None, query: dict | None = None
+    method: str, path: str, *, route: str | EllipsisType | None = ..., body: object = None, query: dict | None = None
 ) -> dict:
     """A request-log entry as the emulator writes it; `route` defaults to the oracle's template."""
     if route is ...:

@@ -105,7 +105,9 @@ class TemporalCli:
         return started["runId"]
 
     async def ended(self, workflow_id: str) -> Ended:
-        return Ended.from_close_event((await self._run("workflow", "result", "--workflow-id", workflow_id))["closeEvent"])
+        return Ended.from_close_event(
+            (await self._run("workflow", "result", "--workflow-id", workflow_id))["closeEvent"]
+        )
 
     async def _run(self, *args: str) -> dict[str, Any]:
         process = await asyncio.create_subprocess_exec(
@@ -207,7 +209,9 @@ BAD_INPUTS = [
 ]  # fmt: skip
 
 
-async def test_camelcase_input_closes_and_the_result_is_camelcase(any_client: AnyClient, emulator: EmulatorServer) -> None:
+async def test_camelcase_input_closes_and_the_result_is_camelcase(
+    any_client: AnyClient, emulator: EmulatorServer
+) -> None:
     cid = seed(emulator, "bot")["conversationId"]
     request = {"conversationId": cid, "reason": "bot: resolved", "verifyTimeoutSeconds": 30, "allowTeardown": True}
     assert REQUEST_SCHEMA.is_valid(request)
@@ -256,7 +260,9 @@ async def test_bad_input_fails_the_run_at_once_then_a_correct_start_closes(
     assert ended.result is not None and ended.result["outcome"] == "closed"
 
 
-async def test_mixed_case_input_gives_an_agent_in_mandatory_wrapup_its_code(any_client: AnyClient, emulator: EmulatorServer) -> None:
+async def test_mixed_case_input_gives_an_agent_in_mandatory_wrapup_its_code(
+    any_client: AnyClient, emulator: EmulatorServer
+) -> None:
     cid = seed(emulator, "agent", wrapup_prompt="mandatory")["conversationId"]
 
     await any_client.start(workflow_id(cid), [{"conversation_id": cid, "wrapupCode": WRAPUP_CODE}])

@@ -16,13 +16,13 @@ import re
 import shlex
 import subprocess
 import sys
-import tomllib
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 import yaml
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -46,12 +46,17 @@ CLOSER_SERVICES = {name: service for name, service in SERVICES.items() if "build
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 ENV_EXAMPLE = REPO / ".env.example"
 #: The source the image installs (where the variables a closer service gets must be read).
-SOURCES = [*(p for d in ("closer", "activities", "genesys", "emulator", "workflows") for p in (REPO / d).rglob("*.py")), REPO / "worker.py"]
+SOURCES = [
+    *(p for d in ("closer", "activities", "genesys", "emulator", "workflows") for p in (REPO / d).rglob("*.py")),
+    REPO / "worker.py",
+]
 SECRET_NAME = re.compile(r"PASSWORD|PWD|SECRET|TOKEN|(^|_)KEYS?($|_)")
 
 
 # Compose's variable syntax: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, $VAR, $$.
-_VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)")
+_VARIABLE = re.compile(
+    r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
+)
 
 
 class MissingVariable(LookupError):
@@ -146,7 +151,12 @@ def option(argv: list[str], name: str) -> str | None:
 
 def test_compose_file_follows_the_compose_specification() -> None:
     run = subprocess.run(
-        [str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)],
+        [
+            str(Path(sys.executable).parent / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(COMPOSE_FILE),
+        ],
         capture_output=True,
         text=True,
     )
@@ -161,14 +171,21 @@ def test_images_are_pinned() -> None:
         assert repository and tag and "/" not in tag, f"{name}: {image} has no tag"
         assert tag != "latest", f"{name}: {image}"
     for service in CLOSER_SERVICES.values():
-        assert interpolate(service["image"], {}) == f"closer:{PYPROJECT['project']['version']}", "closer's image tag is its version"
+        assert interpolate(service["image"], {}) == f"closer:{PYPROJECT['project']['version']}", (
+            "closer's image tag is its version"
+        )
     for stage in dockerfile_stages():
         base = stage[0].split()[1]
         assert base == "python:3.11-slim", stage[0]
 
 
 def test_every_service_restarts_and_has_a_health_check_or_a_start_condition() -> None:
-    one_shot = {dep for s in SERVICES.values() for dep, how in (s.get("depends_on") or {}).items() if how["condition"] == "service_completed_successfully"}
+    one_shot = {
+        dep
+        for s in SERVICES.values()
+        for dep, how in (s.get("depends_on") or {}).items()
+        if how["condition"] == "service_completed_successfully"
+    }
     for name, service in SERVICES.items():
         restart = service.get("restart", "")
         if name in one_shot:
@@ -180,8 +197,12 @@ def test_every_service_restarts_and_has_a_health_check_or_a_start_condition() ->
         for dependency, how in depends_on.items():
             assert how["condition"] in ("service_healthy", "service_completed_successfully"), f"{name} -> {dependency}"
             if how["condition"] == "service_healthy":
-                assert "healthcheck" in SERVICES[dependency], f"{name} waits for {dependency} to be healthy: it has no health check"
-            assert "profiles" not in SERVICES[dependency], f"{name} depends on {dependency}, which only some profiles start"
+                assert "healthcheck" in SERVICES[dependency], (
+                    f"{name} waits for {dependency} to be healthy: it has no health check"
+                )
+            assert "profiles" not in SERVICES[dependency], (
+                f"{name} depends on {dependency}, which only some profiles start"
+            )
 
 
 def test_no_secret_is_written_in_the_file() -> None:
@@ -200,7 +221,9 @@ def test_required_settings_stop_compose_with_a_message_naming_them() -> None:
     with pytest.raises(MissingVariable) as raised:
         resolved(COMPOSE, env)
 
-    assert raised.value.args[0].startswith(("POSTGRES_PASSWORD: set POSTGRES_PASSWORD", "CLOSER_API_KEYS: set CLOSER_API_KEYS"))
+    assert raised.value.args[0].startswith(
+        ("POSTGRES_PASSWORD: set POSTGRES_PASSWORD", "CLOSER_API_KEYS: set CLOSER_API_KEYS")
+    )
     for required in ("POSTGRES_PASSWORD", "CLOSER_API_KEYS"):
         with pytest.raises(MissingVariable, match=f"^{required}: set {required}"):
             resolved(COMPOSE, {**env, "POSTGRES_PASSWORD": "p", "CLOSER_API_KEYS": "k", required: ""})
@@ -216,13 +239,17 @@ def test_closer_services_run_an_entry_point_the_image_installs(name: str) -> Non
     if argv[0] == "closer":
         assert PYPROJECT["project"]["scripts"]["closer"] == "closer.cli:main"
         # Every subcommand and option named exists (--help is eager: it exits 0 once all parsed).
-        run = subprocess.run([sys.executable, "-m", "closer", *argv[1:], "--help"], capture_output=True, text=True, cwd=REPO)
+        run = subprocess.run(
+            [sys.executable, "-m", "closer", *argv[1:], "--help"], capture_output=True, text=True, cwd=REPO
+        )
         assert run.returncode == 0, run.stderr
     else:
         assert argv == ["python", "worker.py"], argv
         assert "worker" in PYPROJECT["tool"]["setuptools"]["py-modules"]
         final = dockerfile_stages()[-1]
-        assert "WORKDIR /app" in final and any(line.startswith("COPY") and "worker.py" in line for line in final), "worker.py in the image's workdir"
+        assert "WORKDIR /app" in final and any(line.startswith("COPY") and "worker.py" in line for line in final), (
+            "worker.py in the image's workdir"
+        )
 
 
 def test_the_image_default_command_is_the_worker() -> None:
@@ -237,7 +264,11 @@ def _read_names() -> tuple[set[str], set[str]]:
     pieces: set[str] = set()
     for path in SOURCES:
         tree = ast.parse(path.read_text())
-        docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+        docstrings = {
+            id(node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.JoinedStr):
                 pieces.update(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
@@ -251,7 +282,11 @@ def test_closer_services_get_only_variables_the_code_reads(name: str) -> None:
     constants, pieces = _read_names()
 
     for variable in environment(CLOSER_SERVICES[name]):
-        composed = any(variable.startswith(prefix) and variable[len(prefix) :] in pieces | constants for prefix in constants if prefix)
+        composed = any(
+            variable.startswith(prefix) and variable[len(prefix) :] in pieces | constants
+            for prefix in constants
+            if prefix
+        )
         read = variable in constants or composed
         assert read, f"{name}: {variable} is read nowhere in the code"
 
@@ -279,12 +314,19 @@ def test_with_the_example_env_the_closer_services_resolve_to_settings_the_code_a
 
 
 def test_env_example_lists_every_variable_the_file_reads_and_holds_no_secret() -> None:
-    interpolated = {m.group("name") or m.group("bare") for text in strings(COMPOSE) for m in _VARIABLE.finditer(text) if m.group(0) != "$$"}
+    interpolated = {
+        m.group("name") or m.group("bare")
+        for text in strings(COMPOSE)
+        for m in _VARIABLE.finditer(text)
+        if m.group(0) != "$$"
+    }
 
     assert interpolated - example_names() == set()
     for key, value in example_env().items():
         if SECRET_NAME.search(key):
-            assert value in ("", DEFAULT_CLIENT_SECRET), f".env.example: {key} holds a value (only the emulator's public one may)"
+            assert value in ("", DEFAULT_CLIENT_SECRET), (
+                f".env.example: {key} holds a value (only the emulator's public one may)"
+            )
     ignored = (REPO / ".dockerignore").read_text().splitlines()
     assert ".env" in (REPO / ".gitignore").read_text().splitlines() and ".env" in ignored and "tests" in ignored
 
@@ -318,7 +360,9 @@ def _type_name(value: int) -> str:
     return IndexedValueType.Name(int(value)).removeprefix("INDEXED_VALUE_TYPE_").title().replace("_", "")
 
 
-async def test_the_admin_script_creates_namespace_and_search_attributes_on_a_real_server(temporal_env: WorkflowEnvironment) -> None:
+async def test_the_admin_script_creates_namespace_and_search_attributes_on_a_real_server(
+    temporal_env: WorkflowEnvironment,
+) -> None:
     setup = SERVICES["temporal-setup"]
     script = REPO / "deploy" / "temporal" / Path(setup["entrypoint"][-1]).name
     namespace = f"closer-compose-{uuid.uuid4().hex[:8]}"  # new, so bare: none of closer's attributes yet
@@ -330,12 +374,16 @@ async def test_the_admin_script_creates_namespace_and_search_attributes_on_a_rea
     }
 
     for _ in range(2):  # compose runs it on every `up`: the second run changes nothing
-        process = await asyncio.create_subprocess_exec("sh", str(script), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        process = await asyncio.create_subprocess_exec(
+            "sh", str(script), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
         output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
         assert process.returncode == 0, output.decode()
 
     assert "already there" in output.decode() and "created" not in output.decode()
-    listed = await temporal_env.client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+    listed = await temporal_env.client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
     for key in ALL:
         assert listed.custom_attributes.get(key.name) == int(key.indexed_value_type), key.name
 
@@ -347,7 +395,12 @@ def _probe(service: dict[str, Any], url: str) -> subprocess.CompletedProcess[str
     port = option(command_of(service), "--port")
     own = re.search(r"http://127\.0\.0\.1:(\d+)(/[^'\"]*)", test[3])
     assert own and own.group(1) == port, f"the probe checks port {own and own.group(1)}, the command serves {port}"
-    return subprocess.run([sys.executable, "-c", test[3].replace(own.group(0), url + own.group(2))], capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-c", test[3].replace(own.group(0), url + own.group(2))],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def test_the_emulator_health_check_passes_on_an_emulator(session_emulator: EmulatorServer) -> None:

@@ -36,7 +36,15 @@ async def test_429_waits_retry_after_through_a_temporal_retry(
     run_termination: Terminate, temporal_client: Client, emulator
 ) -> None:
     cid = seed(emulator, "agent")["conversationId"]
-    emulator.admin.add_fault(conversation_id=cid, method="GET", route=CONVERSATION_GET, status=429, code="too.many.requests", retry_after=2, count=1)
+    emulator.admin.add_fault(
+        conversation_id=cid,
+        method="GET",
+        route=CONVERSATION_GET,
+        status=429,
+        code="too.many.requests",
+        retry_after=2,
+        count=1,
+    )
 
     result = await run_termination(cid)
 
@@ -49,7 +57,9 @@ async def test_429_waits_retry_after_through_a_temporal_retry(
 
 async def test_server_errors_retry_with_backoff(run_termination: Terminate, temporal_client: Client, emulator) -> None:
     cid = seed(emulator, "agent")["conversationId"]
-    emulator.admin.add_fault(conversation_id=cid, method="PATCH", route=PARTICIPANT_PATCH, status=503, code="service.unavailable", count=2)
+    emulator.admin.add_fault(
+        conversation_id=cid, method="PATCH", route=PARTICIPANT_PATCH, status=503, code="service.unavailable", count=2
+    )
 
     result = await run_termination(cid)
 
@@ -57,7 +67,9 @@ async def test_server_errors_retry_with_backoff(run_termination: Terminate, temp
     assert (await _attempts(temporal_client, cid))["disconnect participant"] == 3
 
 
-async def test_an_expired_token_is_refreshed_and_the_termination_completes(run_termination: Terminate, emulator) -> None:
+async def test_an_expired_token_is_refreshed_and_the_termination_completes(
+    run_termination: Terminate, emulator
+) -> None:
     cid = seed(emulator, "agent")["conversationId"]
     emulator.admin.config(token_ttl_s=0.3)  # every token dies almost at once
 
@@ -67,7 +79,9 @@ async def test_an_expired_token_is_refreshed_and_the_termination_completes(run_t
     assert 401 in [r["status"] for r in genesys_requests(emulator, cid)]
 
 
-async def test_a_missing_permission_fails_at_once_naming_it(run_termination: Terminate, temporal_client: Client, emulator) -> None:
+async def test_a_missing_permission_fails_at_once_naming_it(
+    run_termination: Terminate, temporal_client: Client, emulator
+) -> None:
     emulator.admin.add_client(READ_ONLY_CLIENT_ID, EMULATOR_CLIENT_SECRET, ["conversation:communication:view"])
     cid = seed(emulator, "agent")["conversationId"]
 

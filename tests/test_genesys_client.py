@@ -47,7 +47,7 @@ async def test_an_expired_token_is_refreshed_once(emulator) -> None:
 async def test_wrong_secret_fails_saying_which_client(emulator) -> None:
     profile = emulator_profile(emulator.url).model_copy(update={"client_id": "nobody"})
     async with GenesysClient(profile) as client:
-        with pytest.raises(AuthenticationFailed, match="'nobody'.*client id and secret"):
+        with pytest.raises(AuthenticationFailed, match=r"'nobody'.*client id and secret"):
             await client.get_conversation(new_id())
 
 
@@ -138,4 +138,6 @@ def test_a_profile_without_its_secret_says_which_variable() -> None:
     with pytest.raises(SettingsError, match="GENESYSCLOUD_OAUTHCLIENT_SECRET is not"):
         profiles_from_env({"GENESYSCLOUD_OAUTHCLIENT_ID": "id"})
     with pytest.raises(SettingsError, match="unknown Genesys Cloud region"):
-        profiles_from_env({"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "s", "GENESYSCLOUD_REGION": "moon"})
+        profiles_from_env(
+            {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "s", "GENESYSCLOUD_REGION": "moon"}
+        )

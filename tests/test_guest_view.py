@@ -16,7 +16,9 @@ async def _guest_events(url: str, seeded: dict, received: list[dict], configured
     ws_url = url.replace("http://", "ws://") + f"/v1?deploymentId={seeded['deploymentId']}"
     async with websockets.connect(ws_url) as socket:
         await socket.send(
-            json.dumps({"action": "configureSession", "deploymentId": seeded["deploymentId"], "token": seeded["guestToken"]})
+            json.dumps(
+                {"action": "configureSession", "deploymentId": seeded["deploymentId"], "token": seeded["guestToken"]}
+            )
         )
         async for raw in socket:
             event = json.loads(raw)
@@ -31,12 +33,16 @@ def _disconnect_events(received: list[dict]) -> list[dict]:
         for e in received
         if e.get("class") == "StructuredMessage"
         and e["body"].get("type") == "Event"
-        and any(ev.get("eventType") == "Presence" and ev["presence"]["type"] == "Disconnect" for ev in e["body"]["events"])
+        and any(
+            ev.get("eventType") == "Presence" and ev["presence"]["type"] == "Disconnect" for ev in e["body"]["events"]
+        )
     ]
 
 
 @pytest.mark.parametrize("setting", ["Send", "ReadOnly"])
-async def test_guest_receives_the_goodbye_then_one_disconnect(run_termination: Terminate, emulator, setting: str) -> None:
+async def test_guest_receives_the_goodbye_then_one_disconnect(
+    run_termination: Terminate, emulator, setting: str
+) -> None:
     seeded = seed(emulator, "agent", disconnect=setting)
     received: list[dict] = []
     configured = asyncio.Event()
@@ -48,7 +54,9 @@ async def test_guest_receives_the_goodbye_then_one_disconnect(run_termination: T
     guest.cancel()
 
     assert result.outcome == "closed"
-    texts = [e["body"]["text"] for e in received if e.get("class") == "StructuredMessage" and e["body"].get("type") == "Text"]
+    texts = [
+        e["body"]["text"] for e in received if e.get("class") == "StructuredMessage" and e["body"].get("type") == "Text"
+    ]
     assert texts == ["Thanks, we are closing this chat."]
     assert len(_disconnect_events(received)) == 1
 

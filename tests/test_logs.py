@@ -39,12 +39,42 @@ CONTEXT_ID = re.compile(r"contextId ([0-9a-f-]{36})")
 # Per conversation: the faults its requests meet (each fires the given number of times).
 PLAN: list[tuple[str, list[dict]]] = [
     ("agent", [{"method": "GET", "route": CONVERSATION_GET, "status": 503, "code": "service.unavailable", "count": 2}]),
-    ("agent", [{"method": "GET", "route": CONVERSATION_GET, "status": 429, "code": "too.many.requests", "retry_after": 1, "count": 1}]),
+    (
+        "agent",
+        [
+            {
+                "method": "GET",
+                "route": CONVERSATION_GET,
+                "status": 429,
+                "code": "too.many.requests",
+                "retry_after": 1,
+                "count": 1,
+            }
+        ],
+    ),
     ("agent", [{"method": "PATCH", "route": PARTICIPANT_PATCH, "status": 409, "code": "conflict", "count": 1}]),
-    ("agent", [{"method": "PATCH", "route": PARTICIPANT_PATCH, "status": 500, "code": "internal.server.error", "count": 1}]),
+    (
+        "agent",
+        [{"method": "PATCH", "route": PARTICIPANT_PATCH, "status": 500, "code": "internal.server.error", "count": 1}],
+    ),
     ("agent", [{"method": "POST", "route": MESSAGE_POST, "status": 504, "code": "request.timeout", "count": 1}]),
-    ("agent", [{"method": "PATCH", "route": PARTICIPANT_PATCH, "status": 429, "code": "too.many.requests", "retry_after": 1, "count": 1}]),
-    ("agent", [{"method": "PATCH", "route": PARTICIPANT_PATCH, "status": 403, "code": "missing.any.permissions", "count": 1}]),
+    (
+        "agent",
+        [
+            {
+                "method": "PATCH",
+                "route": PARTICIPANT_PATCH,
+                "status": 429,
+                "code": "too.many.requests",
+                "retry_after": 1,
+                "count": 1,
+            }
+        ],
+    ),
+    (
+        "agent",
+        [{"method": "PATCH", "route": PARTICIPANT_PATCH, "status": 403, "code": "missing.any.permissions", "count": 1}],
+    ),
     ("bot", [{"method": "GET", "route": CONVERSATION_GET, "status": 502, "code": "bad.gateway", "count": 1}]),
     ("agent", []),
 ]
@@ -59,10 +89,23 @@ def _attempt_lines(log: str, log_format: str) -> list[dict]:
             if entry["logger"] == "closer.attempts":
                 found.append({**entry, "line": line})
         elif " closer.attempts: " in line:
-            match = re.search(r": (.+) attempt (\d+) failed for conversation ([0-9a-f-]{36}): (\d+) (\S+), contextId ([0-9a-f-]{36})", line)
+            match = re.search(
+                r": (.+) attempt (\d+) failed for conversation ([0-9a-f-]{36}): (\d+) (\S+), contextId ([0-9a-f-]{36})",
+                line,
+            )
             assert match, line
             step, attempt, cid, status, code, context_id = match.groups()
-            found.append({"step": step, "attempt": int(attempt), "conversationId": cid, "status": int(status), "code": code, "contextId": context_id, "line": line})
+            found.append(
+                {
+                    "step": step,
+                    "attempt": int(attempt),
+                    "conversationId": cid,
+                    "status": int(status),
+                    "code": code,
+                    "contextId": context_id,
+                    "line": line,
+                }
+            )
     return found
 
 
@@ -80,21 +123,35 @@ async def _last_failure_context_ids(client: Client, conversation_id: str) -> set
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
-async def test_worker_log_of_a_faulty_batch(log_format: str, temporal_env: WorkflowEnvironment, temporal_client: Client) -> None:
+async def test_worker_log_of_a_faulty_batch(
+    log_format: str, temporal_env: WorkflowEnvironment, temporal_client: Client
+) -> None:
     with EmulatorServer(config=TEST_EMULATOR_CONFIG) as emu:
         conversations = []
         for scenario, faults in PLAN:
-            cid = seed(emu, scenario, wrapup_prompt="mandatory")["conversationId"] if scenario == "agent" else seed(emu, scenario)["conversationId"]
+            cid = (
+                seed(emu, scenario, wrapup_prompt="mandatory")["conversationId"]
+                if scenario == "agent"
+                else seed(emu, scenario)["conversationId"]
+            )
             for fault in faults:
                 emu.admin.add_fault(conversation_id=cid, **fault)
             conversations.append(cid)
-        goodbyes = {cid: f"Thanks Jane Doe, refund {uuid.uuid4().hex[:10]} is on its way to card 4111" for cid in conversations}
+        goodbyes = {
+            cid: f"Thanks Jane Doe, refund {uuid.uuid4().hex[:10]} is on its way to card 4111" for cid in conversations
+        }
         task_queue = f"logs-{new_id()}"
-        worker = WorkerProcess(temporal_env.client.service_client.config.target_host, task_queue, emu.url, CLOSER_LOG_FORMAT=log_format)
+        worker = WorkerProcess(
+            temporal_env.client.service_client.config.target_host, task_queue, emu.url, CLOSER_LOG_FORMAT=log_format
+        )
         worker.start()
         try:
             handles = [
-                await start_termination(temporal_client, TerminateRequest(conversation_id=cid, goodbye=goodbyes[cid], wrapup_code=WRAPUP_CODE), task_queue=task_queue)
+                await start_termination(
+                    temporal_client,
+                    TerminateRequest(conversation_id=cid, goodbye=goodbyes[cid], wrapup_code=WRAPUP_CODE),
+                    task_queue=task_queue,
+                )
                 for cid in conversations
             ]
             results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), timeout=120)
@@ -120,11 +177,15 @@ async def test_worker_log_of_a_faulty_batch(log_format: str, temporal_env: Workf
         ("lookup", 1, 503, "service.unavailable"),
         ("lookup", 2, 503, "service.unavailable"),
     ]
-    assert [(line["step"], line["status"]) for line in by_conversation[conversations[2]]] == [("disconnect participant", 409)]
+    assert [(line["step"], line["status"]) for line in by_conversation[conversations[2]]] == [
+        ("disconnect participant", 409)
+    ]
     assert [(line["step"], line["status"]) for line in by_conversation[conversations[4]]] == [("send goodbye", 504)]
     # The contextIds are Genesys's: the ones Temporal recorded, and the one in the failed result.
     for cid in conversations:
-        assert await _last_failure_context_ids(temporal_client, cid) <= {line["contextId"] for line in by_conversation[cid]}
+        assert await _last_failure_context_ids(temporal_client, cid) <= {
+            line["contextId"] for line in by_conversation[cid]
+        }
     refused = next(r for r in results if r.outcome == "failed")
     (refused_line,) = by_conversation[refused.conversation_id]
     assert f"(contextId {refused_line['contextId']})" in (refused.error or "")
@@ -144,7 +205,9 @@ async def test_worker_log_of_a_faulty_batch(log_format: str, temporal_env: Workf
         entries = [json.loads(line) for line in log.splitlines()]  # every line is one JSON object
         assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
         assert all({"step", "conversationId", "status", "code", "contextId", "attempt"} <= set(line) for line in lines)
-    print(f"\nworker log ({log_format}): {len(log.splitlines())} lines, {len(lines)} failed attempts, outcomes {dict(outcomes)}")
+    print(
+        f"\nworker log ({log_format}): {len(log.splitlines())} lines, {len(lines)} failed attempts, outcomes {dict(outcomes)}"
+    )
 
 
 def test_json_formatter_fields_and_exceptions() -> None:
@@ -158,10 +221,20 @@ def test_json_formatter_fields_and_exceptions() -> None:
     entry = json.loads(JsonFormatter().format(record))
     crash = JsonFormatter().format(failed)
 
-    assert entry["message"] == "lookup attempt 2 failed" and entry["level"] == "WARNING" and entry["logger"] == "closer.attempts"
-    assert entry["time"].endswith("Z") and (entry["step"], entry["conversationId"], entry["status"]) == ("lookup", "c", 503)
+    assert (
+        entry["message"] == "lookup attempt 2 failed"
+        and entry["level"] == "WARNING"
+        and entry["logger"] == "closer.attempts"
+    )
+    assert entry["time"].endswith("Z") and (entry["step"], entry["conversationId"], entry["status"]) == (
+        "lookup",
+        "c",
+        503,
+    )
     assert "_private" not in entry
-    assert "\n" not in crash and "KeyError: 'boom'" in json.loads(crash)["exception"]  # a traceback stays in its one line
+    assert (
+        "\n" not in crash and "KeyError: 'boom'" in json.loads(crash)["exception"]
+    )  # a traceback stays in its one line
 
 
 def test_log_format_setting() -> None:
@@ -170,7 +243,9 @@ def test_log_format_setting() -> None:
         log_format({"CLOSER_LOG_FORMAT": "xml"})
 
 
-async def test_api_logs_json_lines_without_keys_or_goodbyes(temporal_env: WorkflowEnvironment, worker: str, emulator: EmulatorServer) -> None:
+async def test_api_logs_json_lines_without_keys_or_goodbyes(
+    temporal_env: WorkflowEnvironment, worker: str, emulator: EmulatorServer
+) -> None:
     """``closer api`` with CLOSER_LOG_FORMAT=json: uvicorn's lines and closer's, all JSON, no key, no goodbye."""
     key, goodbye = f"key-{uuid.uuid4().hex}", f"Bye Jane, ticket {uuid.uuid4().hex[:8]}"
     env = {
@@ -180,7 +255,15 @@ async def test_api_logs_json_lines_without_keys_or_goodbyes(temporal_env: Workfl
     }
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "closer", "api", "--port", str(port), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        sys.executable,
+        "-m",
+        "closer",
+        "api",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
@@ -191,7 +274,11 @@ async def test_api_logs_json_lines_without_keys_or_goodbyes(temporal_env: Workfl
                 except httpx.TransportError:
                     await asyncio.sleep(0.05)
             cid = seed(emulator, "agent")["conversationId"]
-            started = await http.post("/v1/terminations?wait=20", json={"conversationId": cid, "goodbye": goodbye}, headers={"Authorization": f"Bearer {key}"})
+            started = await http.post(
+                "/v1/terminations?wait=20",
+                json={"conversationId": cid, "goodbye": goodbye},
+                headers={"Authorization": f"Bearer {key}"},
+            )
             refused = await http.get(f"/v1/terminations/{cid}", headers={"Authorization": "Bearer not-the-key"})
     finally:
         process.terminate()

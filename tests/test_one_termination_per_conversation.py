@@ -18,7 +18,9 @@ async def test_two_starts_give_one_workflow_and_one_result(temporal_client: Clie
 
     first, second = await asyncio.gather(
         start_termination(temporal_client, request, task_queue=worker),
-        start_termination(temporal_client, request.model_copy(update={"goodbye": "a different ask"}), task_queue=worker),
+        start_termination(
+            temporal_client, request.model_copy(update={"goodbye": "a different ask"}), task_queue=worker
+        ),
     )
     results = await asyncio.gather(first.result(), second.result())
 

@@ -37,7 +37,10 @@ async def _run_batch(temporal_client: Client, client_requests_per_window: int) -
         try:
             async with build_worker(temporal_client, task_queue, clients):
                 results = await asyncio.gather(
-                    *(terminate(temporal_client, TerminateRequest(conversation_id=c), task_queue=task_queue) for c in conversation_ids)
+                    *(
+                        terminate(temporal_client, TerminateRequest(conversation_id=c), task_queue=task_queue)
+                        for c in conversation_ids
+                    )
                 )
         finally:
             await clients.aclose()

@@ -60,7 +60,9 @@ def recorded() -> list[Path]:
 
 
 def test_every_outcome_has_a_recorded_history() -> None:
-    assert {p.stem for p in recorded()} >= {*SCENARIOS, *SWEEP_RUNS, *WATCH_SCENARIOS}, "run `make histories` to record them"
+    assert {p.stem for p in recorded()} >= {*SCENARIOS, *SWEEP_RUNS, *WATCH_SCENARIOS}, (
+        "run `make histories` to record them"
+    )
 
 
 @pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
@@ -93,7 +95,9 @@ async def test_record_history(
 async def test_record_history_of_a_sweep(sweeper: Sweeper, temporal_client: Client) -> None:
     for _ in range(3):
         seed(sweeper.emulator, "agent", started_ago_s=3000, last_message_age_s=2400)
-    handle = await sweeps.run_sweep(temporal_client, {"idle": "30m", "pageSize": 2, "startsPerMinute": 600}, task_queue=sweeper.task_queue)
+    handle = await sweeps.run_sweep(
+        temporal_client, {"idle": "30m", "pageSize": 2, "startsPerMinute": 600}, task_queue=sweeper.task_queue
+    )
     result = await handle.result()
     assert (result.pages, result.watches_started) == (2, 3)
     first = await temporal_client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id).fetch_history()

@@ -92,7 +92,9 @@ async def test_setup_creates_the_search_attributes_once_and_workers_then_start(
         cid = seed(emulator, "bot")["conversationId"]
         result = await terminate(bare_server.client, TerminateRequest(conversation_id=cid), task_queue=task_queue)
         assert result.outcome == "closed"
-        assert workflow_id(cid) in await found(bare_server.client, f'CloserConversationId = "{cid}"', {workflow_id(cid)})
+        assert workflow_id(cid) in await found(
+            bare_server.client, f'CloserConversationId = "{cid}"', {workflow_id(cid)}
+        )
     finally:
         worker.stop()
 

@@ -42,7 +42,9 @@ async def test_a_sweep_gives_every_stale_conversation_one_watch(sweeper: Sweeper
         await watches.watch(temporal_client, {"conversationId": cid, "idle": "1h"}, task_queue=queue)
 
     started = asyncio.get_running_loop().time()
-    result = await sweeps.sweep(temporal_client, {"idle": "30m", "pageSize": 100, "startsPerMinute": 1200}, task_queue=queue)
+    result = await sweeps.sweep(
+        temporal_client, {"idle": "30m", "pageSize": 100, "startsPerMinute": 1200}, task_queue=queue
+    )
     swept_in = asyncio.get_running_loop().time() - started
 
     assert (result.candidates, result.already_watched, result.watches_started) == (250, 20, 230)
@@ -52,8 +54,12 @@ async def test_a_sweep_gives_every_stale_conversation_one_watch(sweeper: Sweeper
     SWEEP_RESULT.validate(json.loads(result.model_dump_json()))  # what clients in other languages build against
 
     unwatched = [c for c in conversations if c not in watched]
-    outcomes = await asyncio.gather(*(temporal_client.get_workflow_handle_for(WatchConversation.run, watch_id(c)).result() for c in unwatched))
-    assert {(w.outcome, w.termination.outcome if w.termination else None) for w in outcomes} == {("closed_idle", "closed")}
+    outcomes = await asyncio.gather(
+        *(temporal_client.get_workflow_handle_for(WatchConversation.run, watch_id(c)).result() for c in unwatched)
+    )
+    assert {(w.outcome, w.termination.outcome if w.termination else None) for w in outcomes} == {
+        ("closed_idle", "closed")
+    }
     for cid in watched:
         description = await temporal_client.get_workflow_handle(watch_id(cid)).describe()
         assert description.status == WorkflowExecutionStatus.RUNNING
@@ -64,16 +70,24 @@ async def test_a_sweep_gives_every_stale_conversation_one_watch(sweeper: Sweeper
     per_conversation = Counter(path.split("/")[5] for path in patches)
     assert set(per_conversation) == set(unwatched) and set(per_conversation.values()) == {2}
     # One watch and one termination per conversation (each started once).
-    assert await _runs(temporal_client, "WatchConversation", queue, len(conversations)) == Counter({watch_id(c): 1 for c in conversations})
-    assert await _runs(temporal_client, "TerminateConversation", queue, len(unwatched)) == Counter({f"terminate-{c}": 1 for c in unwatched})
+    assert await _runs(temporal_client, "WatchConversation", queue, len(conversations)) == Counter(
+        {watch_id(c): 1 for c in conversations}
+    )
+    assert await _runs(temporal_client, "TerminateConversation", queue, len(unwatched)) == Counter(
+        {f"terminate-{c}": 1 for c in unwatched}
+    )
 
     for cid in watched:  # not this test's business any more
         await temporal_client.get_workflow_handle(watch_id(cid)).terminate("test over")
 
 
-async def test_a_sweep_killed_while_starting_watches_counts_each_once(temporal_env: WorkflowEnvironment, temporal_client: Client, own_emulator) -> None:
+async def test_a_sweep_killed_while_starting_watches_counts_each_once(
+    temporal_env: WorkflowEnvironment, temporal_client: Client, own_emulator
+) -> None:
     conversations = [seed(own_emulator, "agent", **STALE)["conversationId"] for _ in range(30)]
-    worker = WorkerProcess(temporal_env.client.service_client.config.target_host, f"sweep-crash-{new_id()}", own_emulator.url)
+    worker = WorkerProcess(
+        temporal_env.client.service_client.config.target_host, f"sweep-crash-{new_id()}", own_emulator.url
+    )
     queue = worker.env["CLOSER_TASK_QUEUE"]
     worker.start()
     try:
@@ -91,9 +105,15 @@ async def test_a_sweep_killed_while_starting_watches_counts_each_once(temporal_e
     # it recognised the dead attempt's later starts as its own, not as watched before.
     assert (result.candidates, result.watches_started, result.already_watched) == (30, 30, 0)
     history = await handle.fetch_history()
-    attempts = [e.activity_task_started_event_attributes.attempt for e in history.events if e.HasField("activity_task_started_event_attributes")]
+    attempts = [
+        e.activity_task_started_event_attributes.attempt
+        for e in history.events
+        if e.HasField("activity_task_started_event_attributes")
+    ]
     assert max(attempts) >= 2
-    assert await _runs(temporal_client, "WatchConversation", queue, 30) == Counter({watch_id(c): 1 for c in conversations})
+    assert await _runs(temporal_client, "WatchConversation", queue, 30) == Counter(
+        {watch_id(c): 1 for c in conversations}
+    )
     for cid in conversations:
         await temporal_client.get_workflow_handle(watch_id(cid)).terminate("test over")
 
@@ -102,7 +122,11 @@ async def test_scheduled_sweeps_never_overlap(sweeper: Sweeper, temporal_client:
     # Every sweep takes over 2 s (a slow analytics answer); the schedule fires every second.
     sweeper.emulator.admin.add_fault(method="POST", route=QUERY, latency_s=2.5)
     handle, created = await sweeps.schedule_sweeps(
-        temporal_client, {"idle": "30m"}, every="1s", task_queue=sweeper.task_queue, schedule_id=f"closer-sweep-test-{new_id()}"
+        temporal_client,
+        {"idle": "30m"},
+        every="1s",
+        task_queue=sweeper.task_queue,
+        schedule_id=f"closer-sweep-test-{new_id()}",
     )
     assert created
     await asyncio.sleep(9)
@@ -113,7 +137,9 @@ async def test_scheduled_sweeps_never_overlap(sweeper: Sweeper, temporal_client:
 
     runs = []
     for action in description.info.recent_actions:
-        run = await temporal_client.get_workflow_handle(action.action.workflow_id, run_id=action.action.first_execution_run_id).describe()
+        run = await temporal_client.get_workflow_handle(
+            action.action.workflow_id, run_id=action.action.first_execution_run_id
+        ).describe()
         assert run.status == WorkflowExecutionStatus.COMPLETED
         runs.append((run.start_time, run.close_time))
     runs.sort()
@@ -123,7 +149,9 @@ async def test_scheduled_sweeps_never_overlap(sweeper: Sweeper, temporal_client:
     assert description.info.num_actions_skipped_overlap >= len(runs)  # about two a sweep
 
 
-async def test_a_second_manual_sweep_is_refused(sweeper: Sweeper, temporal_env: WorkflowEnvironment, temporal_client: Client) -> None:
+async def test_a_second_manual_sweep_is_refused(
+    sweeper: Sweeper, temporal_env: WorkflowEnvironment, temporal_client: Client
+) -> None:
     sweeper.emulator.admin.add_fault(method="POST", route=QUERY, latency_s=3)
     env = emulator_env(temporal_env.client.service_client.config.target_host, sweeper.task_queue, sweeper.emulator.url)
     first = asyncio.create_task(closer(env, "sweep", "run", "--idle", "30m", "--wait"))
@@ -142,13 +170,29 @@ async def test_sweep_schedule_commands(sweeper: Sweeper, temporal_env: WorkflowE
     name = f"closer-sweep-test-{new_id()}"
 
     created = await closer(env, "sweep", "schedule", "--every", "5m", "--idle", "30m", "--id", name)
-    updated = await closer(env, "sweep", "schedule", "--every", "10m", "--idle", "45m", "--warning", "Still there?", "--warn-before", "2m", "--id", name)
+    updated = await closer(
+        env,
+        "sweep",
+        "schedule",
+        "--every",
+        "10m",
+        "--idle",
+        "45m",
+        "--warning",
+        "Still there?",
+        "--warn-before",
+        "2m",
+        "--id",
+        name,
+    )
     paused = await closer(env, "sweep", "pause", "--id", name)
     listed = await closer(env, "sweep", "list")
     deleted = await closer(env, "sweep", "delete", "--id", name)
     again = await closer(env, "sweep", "delete", "--id", name)
 
-    assert created.code == 0 and created.stdout.startswith(f"created schedule {name}: every 5m, watches with idle 30m (profile default), next at ")
+    assert created.code == 0 and created.stdout.startswith(
+        f"created schedule {name}: every 5m, watches with idle 30m (profile default), next at "
+    )
     assert updated.code == 0 and updated.stdout.startswith(f"updated schedule {name}: every 10m, watches with idle 45m")
     assert (paused.code, paused.stdout) == (0, f"paused schedule {name}\n")
     [line] = [line for line in listed.stdout.splitlines() if line.startswith(name)]
@@ -157,25 +201,36 @@ async def test_sweep_schedule_commands(sweeper: Sweeper, temporal_env: WorkflowE
     assert_one_line(again, f"no sweep schedule '{name}' (see: closer sweep list)")
 
 
-async def test_bad_sweep_input_is_one_line_and_fails_a_run_at_once(sweeper: Sweeper, temporal_env: WorkflowEnvironment, temporal_client: Client) -> None:
+async def test_bad_sweep_input_is_one_line_and_fails_a_run_at_once(
+    sweeper: Sweeper, temporal_env: WorkflowEnvironment, temporal_client: Client
+) -> None:
     env = emulator_env(temporal_env.client.service_client.config.target_host, sweeper.task_queue, sweeper.emulator.url)
 
     run = await closer(env, "sweep", "run", "--idle", "30m", "--starts-per-minute", "5000", "--lookback", "0s")
 
-    assert_one_line(run, "lookback: must be more than 0", "starts_per_minute: input should be less than or equal to 1200")
+    assert_one_line(
+        run, "lookback: must be more than 0", "starts_per_minute: input should be less than or equal to 1200"
+    )
     # From any other client the run fails at once, non-retryably, with the same words.
     with pytest.raises(WorkflowFailureError) as failed:
         await temporal_client.execute_workflow(
-            "SweepStaleConversations", {"idle": "30m", "deadline": "2030-01-01T00:00:00Z"}, id=f"sweep-bad-{new_id()}", task_queue=sweeper.task_queue
+            "SweepStaleConversations",
+            {"idle": "30m", "deadline": "2030-01-01T00:00:00Z"},
+            id=f"sweep-bad-{new_id()}",
+            task_queue=sweeper.task_queue,
         )
     assert isinstance(failed.value.cause, ApplicationError) and failed.value.cause.type == "InvalidInput"
     assert "deadline: a sweep takes no absolute deadline" in failed.value.cause.message
 
 
-async def test_a_sweep_without_the_analytics_permission_fails_at_once_naming_it(sweeper: Sweeper, temporal_client: Client) -> None:
+async def test_a_sweep_without_the_analytics_permission_fails_at_once_naming_it(
+    sweeper: Sweeper, temporal_client: Client
+) -> None:
     sweeper.emulator.admin.add_client(READ_ONLY_CLIENT_ID, EMULATOR_CLIENT_SECRET, ["conversation:communication:view"])
 
-    handle = await sweeps.run_sweep(temporal_client, {"idle": "30m", "profile": "read-only"}, task_queue=sweeper.task_queue)
+    handle = await sweeps.run_sweep(
+        temporal_client, {"idle": "30m", "profile": "read-only"}, task_queue=sweeper.task_queue
+    )
     with pytest.raises(WorkflowFailureError) as failed:
         await handle.result()
 

@@ -23,7 +23,9 @@ def closer(temporal_env: WorkflowEnvironment, worker: str):
         yield closer
 
 
-async def test_threads_without_an_event_loop_terminate_and_share_one_workflow_per_conversation(closer: Closer, emulator) -> None:
+async def test_threads_without_an_event_loop_terminate_and_share_one_workflow_per_conversation(
+    closer: Closer, emulator
+) -> None:
     cids = [seed(emulator, "agent")["conversationId"] for _ in range(3)]
 
     # Two "Celery tasks" per conversation, each in a thread of its own, camelCase and snake_case.
@@ -55,4 +57,6 @@ def test_bad_input_raises_the_contract_messages_before_anything_starts(closer: C
     with pytest.raises(InvalidInput) as expected:
         parse(TerminateRequest, body)
     assert raised.value.problems == expected.value.problems
-    assert any(p.startswith("wrapupCodeId: unknown field") and "did you mean wrapupCode" in p for p in raised.value.problems)
+    assert any(
+        p.startswith("wrapupCodeId: unknown field") and "did you mean wrapupCode" in p for p in raised.value.problems
+    )

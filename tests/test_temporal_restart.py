@@ -18,7 +18,6 @@ BATCH = 20
 PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participants/{participantId}"
 
 
-
 async def _start_server(port: int, database: Path) -> WorkflowEnvironment:
     return await start_dev_server(port=port, dev_server_database_filename=str(database))
 
@@ -33,7 +32,9 @@ async def test_batch_survives_a_temporal_restart(tmp_path: Path, emulator) -> No
         worker.start()
         for cid in conversation_ids:
             await start_termination(
-                server.client, TerminateRequest(conversation_id=cid, goodbye="Bye!"), task_queue=worker.env["CLOSER_TASK_QUEUE"]
+                server.client,
+                TerminateRequest(conversation_id=cid, goodbye="Bye!"),
+                task_queue=worker.env["CLOSER_TASK_QUEUE"],
             )
         # Stop Temporal once the batch is under way: some disconnects sent, most not finished.
         while sum(r["route"] == PARTICIPANT_PATCH for r in emulator.admin.requests()[before:]) < 5:
@@ -44,7 +45,10 @@ async def test_batch_survives_a_temporal_restart(tmp_path: Path, emulator) -> No
 
         results = await asyncio.wait_for(
             asyncio.gather(
-                *(server.client.get_workflow_handle_for(TerminateConversation.run, workflow_id(cid)).result() for cid in conversation_ids)
+                *(
+                    server.client.get_workflow_handle_for(TerminateConversation.run, workflow_id(cid)).result()
+                    for cid in conversation_ids
+                )
             ),
             timeout=240,
         )

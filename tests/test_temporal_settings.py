@@ -52,13 +52,17 @@ def test_nothing_set_is_the_local_dev_server_without_tls() -> None:
 
 def test_empty_variables_count_as_unset() -> None:
     # What compose passes for `${TEMPORAL_API_KEY:-}`: envconfig alone would take it as "TLS on".
-    options = settings(TEMPORAL_ADDRESS="temporal:7233", TEMPORAL_API_KEY="", TEMPORAL_TLS="", TEMPORAL_NAMESPACE="").connect_options()
+    options = settings(
+        TEMPORAL_ADDRESS="temporal:7233", TEMPORAL_API_KEY="", TEMPORAL_TLS="", TEMPORAL_NAMESPACE=""
+    ).connect_options()
 
     assert options == {"target_host": "temporal:7233", "namespace": "default", "tls": False}
 
 
 def test_an_api_key_turns_tls_on_and_never_shows() -> None:
-    temporal = settings(TEMPORAL_ADDRESS="ns.acct.tmprl.cloud:7233", TEMPORAL_NAMESPACE="ns.acct", TEMPORAL_API_KEY="secret-key-1")
+    temporal = settings(
+        TEMPORAL_ADDRESS="ns.acct.tmprl.cloud:7233", TEMPORAL_NAMESPACE="ns.acct", TEMPORAL_API_KEY="secret-key-1"
+    )
 
     options = temporal.connect_options()
 
@@ -68,12 +72,20 @@ def test_an_api_key_turns_tls_on_and_never_shows() -> None:
 
 
 def test_mtls_from_pem_data_in_variables() -> None:
-    temporal = settings(TEMPORAL_TLS_CLIENT_CERT_DATA=FAKE_CERT, TEMPORAL_TLS_CLIENT_KEY_DATA=FAKE_KEY, TEMPORAL_TLS_SERVER_NAME="temporal.internal")
+    temporal = settings(
+        TEMPORAL_TLS_CLIENT_CERT_DATA=FAKE_CERT,
+        TEMPORAL_TLS_CLIENT_KEY_DATA=FAKE_KEY,
+        TEMPORAL_TLS_SERVER_NAME="temporal.internal",
+    )
 
     tls = temporal.connect_options()["tls"]
 
     assert isinstance(tls, TLSConfig)
-    assert (tls.client_cert, tls.client_private_key, tls.domain) == (FAKE_CERT.encode(), FAKE_KEY.encode(), "temporal.internal")
+    assert (tls.client_cert, tls.client_private_key, tls.domain) == (
+        FAKE_CERT.encode(),
+        FAKE_KEY.encode(),
+        "temporal.internal",
+    )
     assert temporal.describe().endswith("(mTLS)")
 
 
@@ -95,7 +107,9 @@ def test_a_profile_of_the_config_file_with_variables_overriding_it(tmp_path: Pat
         '[profile.prod.grpc_meta]\nx-team = "support"\n'
     )
 
-    temporal = settings(TEMPORAL_CONFIG_FILE=str(config), TEMPORAL_PROFILE="prod", TEMPORAL_NAMESPACE="closer-eu", CLOSER_TASK_QUEUE="q")
+    temporal = settings(
+        TEMPORAL_CONFIG_FILE=str(config), TEMPORAL_PROFILE="prod", TEMPORAL_NAMESPACE="closer-eu", CLOSER_TASK_QUEUE="q"
+    )
     options = temporal.connect_options()
 
     assert options == {
@@ -115,11 +129,20 @@ def test_a_profile_of_the_config_file_with_variables_overriding_it(tmp_path: Pat
         ({"TEMPORAL_ADDRESS": "http://temporal:7233"}, ["is not host:port", "no scheme"]),
         ({"TEMPORAL_ADDRESS": "temporal:99999"}, ["is not host:port"]),
         ({"TEMPORAL_TLS": "yes"}, ["TEMPORAL_TLS='yes'", "true or false"]),
-        ({"TEMPORAL_TLS_CLIENT_CERT_PATH": "/etc/closer/client.pem"}, ["TEMPORAL_TLS_CLIENT_CERT_PATH is set but not TEMPORAL_TLS_CLIENT_KEY_PATH"]),
+        (
+            {"TEMPORAL_TLS_CLIENT_CERT_PATH": "/etc/closer/client.pem"},
+            ["TEMPORAL_TLS_CLIENT_CERT_PATH is set but not TEMPORAL_TLS_CLIENT_KEY_PATH"],
+        ),
         ({"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION": "true"}, ["not supported", "TEMPORAL_TLS_SERVER_NAME"]),
-        ({"TEMPORAL_ADDRESS": "ns.acct.tmprl.cloud:7233", "TEMPORAL_NAMESPACE": "ns.acct"}, ["Temporal Cloud", "needs TLS", "TEMPORAL_API_KEY"]),
+        (
+            {"TEMPORAL_ADDRESS": "ns.acct.tmprl.cloud:7233", "TEMPORAL_NAMESPACE": "ns.acct"},
+            ["Temporal Cloud", "needs TLS", "TEMPORAL_API_KEY"],
+        ),
         ({"TEMPORAL_ADDRESS": "ns.acct.tmprl.cloud:7233", "TEMPORAL_API_KEY": "k"}, ["set TEMPORAL_NAMESPACE=ns.acct"]),
-        ({"TEMPORAL_CONFIG_FILE": "/no/such/temporal.toml"}, ["TEMPORAL_CONFIG_FILE: no such file /no/such/temporal.toml"]),
+        (
+            {"TEMPORAL_CONFIG_FILE": "/no/such/temporal.toml"},
+            ["TEMPORAL_CONFIG_FILE: no such file /no/such/temporal.toml"],
+        ),
     ],
 )
 def test_settings_that_cannot_work_say_what_to_fix(env: dict[str, str], fix: list[str]) -> None:
@@ -135,11 +158,17 @@ def test_an_unknown_profile_is_named(tmp_path: Path) -> None:
 
     message = problem_of(TEMPORAL_CONFIG_FILE=str(config), TEMPORAL_PROFILE="nowhere")
 
-    assert message == f"TEMPORAL_PROFILE='nowhere': no such profile in {config} (set TEMPORAL_CONFIG_FILE to the file that has it)"
+    assert (
+        message
+        == f"TEMPORAL_PROFILE='nowhere': no such profile in {config} (set TEMPORAL_CONFIG_FILE to the file that has it)"
+    )
 
 
 def test_a_missing_certificate_file_is_named(tmp_path: Path) -> None:
-    message = problem_of(TEMPORAL_TLS_CLIENT_CERT_PATH=str(tmp_path / "client.pem"), TEMPORAL_TLS_CLIENT_KEY_PATH=str(tmp_path / "client.key"))
+    message = problem_of(
+        TEMPORAL_TLS_CLIENT_CERT_PATH=str(tmp_path / "client.pem"),
+        TEMPORAL_TLS_CLIENT_KEY_PATH=str(tmp_path / "client.key"),
+    )
 
     assert message == f"TEMPORAL_TLS_CLIENT_CERT_PATH: no such file {tmp_path / 'client.pem'} (the client certificate)"
 
@@ -154,7 +183,9 @@ def test_a_file_that_is_not_pem_is_named(tmp_path: Path) -> None:
 
 def test_problems_in_a_profile_name_the_file_and_key(tmp_path: Path) -> None:
     config = tmp_path / "temporal.toml"
-    config.write_text('[profile.prod]\naddress = "temporal.prod"\n[profile.prod.tls]\nclient_cert_path = "/etc/closer/client.pem"\n')
+    config.write_text(
+        '[profile.prod]\naddress = "temporal.prod"\n[profile.prod.tls]\nclient_cert_path = "/etc/closer/client.pem"\n'
+    )
 
     message = problem_of(TEMPORAL_CONFIG_FILE=str(config), TEMPORAL_PROFILE="prod")
 
@@ -198,7 +229,12 @@ def config_file(tmp_path: Path, temporal_env: WorkflowEnvironment, **profile: st
 async def run_worker(env: dict[str, str], *, seconds: float = 30) -> tuple[int, str]:
     """``python worker.py`` until it exits: its status and its stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(REPO / "worker.py"), cwd=REPO, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        sys.executable,
+        str(REPO / "worker.py"),
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=seconds)
     assert process.returncode is not None
@@ -209,9 +245,19 @@ async def test_worker_and_cli_through_a_config_file_profile(
     tmp_path: Path, temporal_env: WorkflowEnvironment, emulator: EmulatorServer, genesys_env: dict[str, str]
 ) -> None:
     config = config_file(tmp_path, temporal_env, api_key="profile-api-key")
-    env = {**genesys_env, "TEMPORAL_CONFIG_FILE": str(config), "TEMPORAL_PROFILE": "closer-test", "CLOSER_TASK_QUEUE": f"profile-{new_id()}"}
+    env = {
+        **genesys_env,
+        "TEMPORAL_CONFIG_FILE": str(config),
+        "TEMPORAL_PROFILE": "closer-test",
+        "CLOSER_TASK_QUEUE": f"profile-{new_id()}",
+    }
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, str(REPO / "worker.py"), cwd=REPO, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        sys.executable,
+        str(REPO / "worker.py"),
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         assert worker.stderr is not None
@@ -234,7 +280,9 @@ async def test_worker_and_cli_through_a_config_file_profile(
     assert "profile-api-key" not in terminated.stdout + terminated.stderr + status.stderr
 
 
-async def test_cli_missing_certificate_file_is_one_line(tmp_path: Path, genesys_env: dict[str, str], temporal_env: WorkflowEnvironment) -> None:
+async def test_cli_missing_certificate_file_is_one_line(
+    tmp_path: Path, genesys_env: dict[str, str], temporal_env: WorkflowEnvironment
+) -> None:
     cid = new_id()
     env = {
         **genesys_env,
@@ -261,13 +309,21 @@ async def test_cli_unreachable_address_from_a_profile_names_the_file(
     address = f"127.0.0.1:{free_port()}"
     config = config_file(tmp_path, temporal_env, address=address)
 
-    run = await closer({**genesys_env, "TEMPORAL_CONFIG_FILE": str(config), "TEMPORAL_PROFILE": "closer-test"}, "terminate", new_id())
+    run = await closer(
+        {**genesys_env, "TEMPORAL_CONFIG_FILE": str(config), "TEMPORAL_PROFILE": "closer-test"}, "terminate", new_id()
+    )
 
     assert_one_line(run, f"cannot reach Temporal at {address}", f"address in profile 'closer-test' of {config}")
 
 
-async def test_cli_tls_against_a_server_without_tls_is_one_line(genesys_env: dict[str, str], temporal_env: WorkflowEnvironment) -> None:
-    env = {**genesys_env, "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host, "TEMPORAL_API_KEY": "some-key"}
+async def test_cli_tls_against_a_server_without_tls_is_one_line(
+    genesys_env: dict[str, str], temporal_env: WorkflowEnvironment
+) -> None:
+    env = {
+        **genesys_env,
+        "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+        "TEMPORAL_API_KEY": "some-key",
+    }
 
     run = await closer(env, "terminate", new_id())
 
@@ -278,8 +334,17 @@ async def test_cli_tls_against_a_server_without_tls_is_one_line(genesys_env: dic
 @pytest.mark.parametrize(
     ("temporal", "fix"),
     [
-        ({"TEMPORAL_TLS_CLIENT_CERT_PATH": "/no/such/client.pem", "TEMPORAL_TLS_CLIENT_KEY_PATH": "/no/such/client.key"}, ["TEMPORAL_TLS_CLIENT_CERT_PATH: no such file /no/such/client.pem"]),
-        ({"TEMPORAL_NAMESPACE": "no-such-namespace"}, ["namespace 'no-such-namespace' not found", "TEMPORAL_NAMESPACE"]),
+        (
+            {
+                "TEMPORAL_TLS_CLIENT_CERT_PATH": "/no/such/client.pem",
+                "TEMPORAL_TLS_CLIENT_KEY_PATH": "/no/such/client.key",
+            },
+            ["TEMPORAL_TLS_CLIENT_CERT_PATH: no such file /no/such/client.pem"],
+        ),
+        (
+            {"TEMPORAL_NAMESPACE": "no-such-namespace"},
+            ["namespace 'no-such-namespace' not found", "TEMPORAL_NAMESPACE"],
+        ),
         ({"TEMPORAL_ADDRESS": "unreachable"}, ["TEMPORAL_ADDRESS='unreachable' is not host:port"]),
     ],
 )
@@ -304,12 +369,18 @@ async def test_worker_unreachable_temporal_is_one_line_exit_2(genesys_env: dict[
     code, stderr = await run_worker({**genesys_env, "TEMPORAL_ADDRESS": address})
 
     assert code == 2
-    assert stderr.splitlines() == [f"closer worker: cannot reach Temporal at {address} (connection refused): start a server or set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) to a running one"]
+    assert stderr.splitlines() == [
+        f"closer worker: cannot reach Temporal at {address} (connection refused): start a server or set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) to a running one"
+    ]
 
 
-async def test_api_with_a_missing_certificate_answers_503_and_logs_what_to_fix(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_api_with_a_missing_certificate_answers_503_and_logs_what_to_fix(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     missing = tmp_path / "client.pem"
-    temporal = TemporalSettings.from_env({"TEMPORAL_TLS_CLIENT_CERT_PATH": str(missing), "TEMPORAL_TLS_CLIENT_KEY_PATH": str(tmp_path / "k")})
+    temporal = TemporalSettings.from_env(
+        {"TEMPORAL_TLS_CLIENT_CERT_PATH": str(missing), "TEMPORAL_TLS_CLIENT_KEY_PATH": str(tmp_path / "k")}
+    )
 
     with caplog.at_level(logging.WARNING, logger="closer.api"), ApiServer(temporal, API_KEYS) as api:
         async with httpx.AsyncClient(base_url=api.url) as http:

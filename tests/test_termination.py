@@ -56,7 +56,9 @@ async def test_mandatory_wrapup_without_a_code_needs_the_teardown(run_terminatio
     assert outcomes == {"agent": ("torn_down", "system"), "customer": ("disconnected", "none")}
 
 
-async def test_mandatory_wrapup_without_code_or_teardown_fails_saying_what_to_fix(run_termination: Terminate, emulator) -> None:
+async def test_mandatory_wrapup_without_code_or_teardown_fails_saying_what_to_fix(
+    run_termination: Terminate, emulator
+) -> None:
     cid = seed(emulator, "agent", wrapup_prompt="mandatory")["conversationId"]
 
     result = await run_termination(cid, allow_teardown=False)
@@ -147,7 +149,10 @@ async def test_goodbye_is_sent_once_on_the_agent_communication(run_termination: 
     assert result.outcome == "closed" and result.goodbye == "sent"
     sent = emulator.admin.conversation(cid)["sent_messages"]
     assert sent == [
-        {"communicationId": seeded["participants"]["agent"]["communicationId"], "text": "We are closing this chat now. Goodbye!"}
+        {
+            "communicationId": seeded["participants"]["agent"]["communicationId"],
+            "text": "We are closing this chat now. Goodbye!",
+        }
     ]
 
 
@@ -164,7 +169,9 @@ async def test_transcript_deletion_is_scheduled(run_termination: Terminate, emul
 
 async def test_a_409_resumes_to_closed(run_termination: Terminate, emulator) -> None:
     cid = seed(emulator, "agent")["conversationId"]
-    emulator.admin.add_fault(conversation_id=cid, method="PATCH", route=PARTICIPANT_PATCH, status=409, code="conflict", count=1)
+    emulator.admin.add_fault(
+        conversation_id=cid, method="PATCH", route=PARTICIPANT_PATCH, status=409, code="conflict", count=1
+    )
 
     result = await run_termination(cid)
 
@@ -186,7 +193,9 @@ async def test_a_change_already_in_flight_gives_409_and_then_400_and_still_close
     result = await run_termination(cid)
 
     assert result.outcome == "closed"
-    agent_patches = [r for r in genesys_requests(emulator, cid) if r["route"] == PARTICIPANT_PATCH and agent in r["path"]]
+    agent_patches = [
+        r for r in genesys_requests(emulator, cid) if r["route"] == PARTICIPANT_PATCH and agent in r["path"]
+    ]
     disconnects = [r["status"] for r in agent_patches if r["body"].get("state") == "disconnected"]
     # The agent UI's own 202, then closer's: 409 while it is in flight, 400 once it landed.
     assert disconnects[0] == 202 and 409 in disconnects[1:] and disconnects[-1] == 400, disconnects

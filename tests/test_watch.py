@@ -56,7 +56,9 @@ async def test_idle_conversation_gets_exactly_one_warning_then_closes(start_watc
     assert result.termination is not None and result.termination.outcome == "closed"
     assert [w.status for w in result.warnings] == ["sent"]
     assert len(sends(emulator, cid)) == 2  # the warning, then the goodbye
-    texts = [e["body"]["text"] for e in received if e.get("class") == "StructuredMessage" and e["body"].get("type") == "Text"]
+    texts = [
+        e["body"]["text"] for e in received if e.get("class") == "StructuredMessage" and e["body"].get("type") == "Text"
+    ]
     assert texts == [WARNING, "Closing now."]
     # One read at start, one confirming the warning is due, one confirming the close.
     assert len(reads(emulator, cid)) == 3 == result.reads
@@ -98,7 +100,7 @@ async def test_touches_move_the_due_time_without_reading(start_watch, emulator) 
     handle = await start_watch(cid, idle="2s")
     for _ in range(5):
         await asyncio.sleep(0.6)
-        await watches.touch(handle._client, cid)  # noqa: SLF001 (the fixture's client)
+        await watches.touch(handle._client, cid)
     reads_while_touched = len(reads(emulator, cid))
 
     result = await asyncio.wait_for(handle.result(), timeout=30)
@@ -134,7 +136,7 @@ async def test_a_conversation_ended_elsewhere_stops_the_watch_quietly(start_watc
 async def test_cancel_stops_the_watch(start_watch, emulator) -> None:
     cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]
     handle = await start_watch(cid, idle="1h")
-    await watches.cancel(handle._client, cid)  # noqa: SLF001
+    await watches.cancel(handle._client, cid)
 
     result = await asyncio.wait_for(handle.result(), timeout=10)
 

@@ -47,7 +47,9 @@ async def _waiting(handle: Handle) -> WatchStatus:
 
 def _texts(received: list[dict]) -> list[str]:
     """The text messages a guest's socket received."""
-    return [e["body"]["text"] for e in received if e.get("class") == "StructuredMessage" and e["body"].get("type") == "Text"]
+    return [
+        e["body"]["text"] for e in received if e.get("class") == "StructuredMessage" and e["body"].get("type") == "Text"
+    ]
 
 
 async def test_a_worker_killed_while_the_watch_sleeps_warns_once_and_closes(
@@ -64,7 +66,9 @@ async def test_a_worker_killed_while_the_watch_sleeps_warns_once_and_closes(
     try:
         await asyncio.wait_for(configured.wait(), timeout=5)
         # The warning is due 3s after the customer's message, the close 2s after the warning.
-        handle = await _watch(temporal_client, worker_process.env["CLOSER_TASK_QUEUE"], cid, idle="5s", warning=WARNING, warnBefore="2s")
+        handle = await _watch(
+            temporal_client, worker_process.env["CLOSER_TASK_QUEUE"], cid, idle="5s", warning=WARNING, warnBefore="2s"
+        )
         assert (await _waiting(handle)).due == "warning"
         worker_process.kill()
         await asyncio.sleep(seeded_at + 3.5 - time.monotonic())  # the warning falls due while no worker runs
@@ -95,7 +99,9 @@ async def test_a_worker_killed_while_it_sends_the_warning_sends_it_once(
     hold_id = emulator.admin.hold("POST", SEND, count=1)
     worker_process.start()
 
-    handle = await _watch(temporal_client, worker_process.env["CLOSER_TASK_QUEUE"], cid, idle="2s", warning=WARNING, warnBefore="1s")
+    handle = await _watch(
+        temporal_client, worker_process.env["CLOSER_TASK_QUEUE"], cid, idle="2s", warning=WARNING, warnBefore="1s"
+    )
     for _ in range(200):
         if emulator.admin.hold_status(hold_id)["engaged"]:
             break
@@ -126,7 +132,9 @@ async def test_pending_watches_fire_after_a_temporal_restart(tmp_path: Path, emu
         worker.start()
         cids = [seed(emulator, "agent", last_message_age_s=0)["conversationId"] for _ in settings]
         task_queue = worker.env["CLOSER_TASK_QUEUE"]
-        handles = await asyncio.gather(*(_watch(server.client, task_queue, cid, **fields) for cid, fields in zip(cids, settings)))
+        handles = await asyncio.gather(
+            *(_watch(server.client, task_queue, cid, **fields) for cid, fields in zip(cids, settings))
+        )
         await asyncio.gather(*map(_waiting, handles))
         assert not any(sends(emulator, cid) for cid in cids)  # none due yet (else this would test nothing)
         await server.shutdown()  # every watch on its timer, none due yet
@@ -134,7 +142,9 @@ async def test_pending_watches_fire_after_a_temporal_restart(tmp_path: Path, emu
         server = await start_dev_server(port=port, dev_server_database_filename=str(database))
 
         results = await asyncio.wait_for(
-            asyncio.gather(*(server.client.get_workflow_handle_for(WatchConversation.run, watch_id(cid)).result() for cid in cids)),
+            asyncio.gather(
+                *(server.client.get_workflow_handle_for(WatchConversation.run, watch_id(cid)).result() for cid in cids)
+            ),
             timeout=60,
         )
     finally:
@@ -154,7 +164,9 @@ async def test_pending_watches_fire_after_a_temporal_restart(tmp_path: Path, emu
         assert len(reads(emulator, cid)) == result.reads == (3 if warned else 2)
 
 
-async def test_a_busy_watch_continues_as_new_and_keeps_its_state(temporal_client: Client, worker: str, emulator) -> None:
+async def test_a_busy_watch_continues_as_new_and_keeps_its_state(
+    temporal_client: Client, worker: str, emulator
+) -> None:
     cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]
     handle = await _watch(temporal_client, worker, cid, idle="3s", warning=WARNING, warnBefore="1.5s")
     first_run = (await handle.describe()).run_id
@@ -225,4 +237,6 @@ async def test_continuing_as_new_between_warning_and_close_neither_warns_again_n
     assert result.last_activity_at is not None
     close = next(r for r in genesys_requests(emulator, cid) if r["method"] == "PATCH")
     # On time: the idle period counted from the customer's message, not from the warning.
-    assert result.last_activity_at.timestamp() + 9 - 0.05 <= close["time"] <= result.last_activity_at.timestamp() + 9 + 2
+    assert (
+        result.last_activity_at.timestamp() + 9 - 0.05 <= close["time"] <= result.last_activity_at.timestamp() + 9 + 2
+    )

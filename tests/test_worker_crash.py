@@ -62,11 +62,15 @@ async def test_disconnect_converges_across_a_worker_crash(
     cid = seeded["conversationId"]
     request = TerminateRequest(conversation_id=cid)
 
-    result = await _terminate_across_a_crash(temporal_client, emulator, worker_process, request, "PATCH", PARTICIPANT_PATCH)
+    result = await _terminate_across_a_crash(
+        temporal_client, emulator, worker_process, request, "PATCH", PARTICIPANT_PATCH
+    )
 
     assert result.outcome == "closed"
     agent = seeded["participants"]["agent"]["participantId"]
-    agent_patches = [r["status"] for r in genesys_requests(emulator, cid) if r["route"] == PARTICIPANT_PATCH and agent in r["path"]]
+    agent_patches = [
+        r["status"] for r in genesys_requests(emulator, cid) if r["route"] == PARTICIPANT_PATCH and agent in r["path"]
+    ]
     # The first PATCH was accepted (202) before the kill; the retry found the agent already gone.
     assert agent_patches[0] == 202 and agent_patches[1:] and agent_patches[-1] == 400
     assert {p.participant_id: p.action for p in result.participants}[agent] == "already_disconnected"

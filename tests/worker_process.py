@@ -19,7 +19,7 @@ class WorkerProcess:
     def __init__(self, temporal_address: str, task_queue: str, emulator_url: str, **extra_env: str) -> None:
         self.env = {**emulator_env(temporal_address, task_queue, emulator_url), **extra_env}
         self.process: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="closer-worker-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="closer-worker-", suffix=".log", delete=False)  # noqa: SIM115 (open for the process's life)
 
     def start(self, timeout: float = 20.0) -> None:
         self._spawn()

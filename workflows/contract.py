@@ -74,7 +74,9 @@ def workflow_input(model: type[M], args: Sequence[Any]) -> M:
     and every later start for the same id joined to it. Raised here instead, the run fails at once.
     """
     if len(args) != 1:
-        raise invalid_input_error([f"expected exactly one argument, a JSON object ({_object_hint(model)}); got {len(args)}"])
+        raise invalid_input_error(
+            [f"expected exactly one argument, a JSON object ({_object_hint(model)}); got {len(args)}"]
+        )
     try:
         return parse(model, args[0])
     except InvalidInput as error:
@@ -82,7 +84,9 @@ def workflow_input(model: type[M], args: Sequence[Any]) -> M:
 
 
 def invalid_input_error(problems: Sequence[str]) -> ApplicationError:
-    return ApplicationError("invalid input: " + "; ".join(problems), list(problems), type=INVALID_INPUT, non_retryable=True)
+    return ApplicationError(
+        "invalid input: " + "; ".join(problems), list(problems), type=INVALID_INPUT, non_retryable=True
+    )
 
 
 def parse_json(model: type[M], body: str | bytes) -> M:
@@ -146,7 +150,9 @@ def check_uuid(value: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         shown = value if len(value) <= 60 else value[:57] + "..."
-        raise ValueError(f"{shown!r} is not a UUID (Genesys ids look like 3fa85f64-5717-4562-b3fc-2c963f66afa6)") from None
+        raise ValueError(
+            f"{shown!r} is not a UUID (Genesys ids look like 3fa85f64-5717-4562-b3fc-2c963f66afa6)"
+        ) from None
 
 
 def check_text(value: str | None, what: str, max_chars: int) -> str | None:

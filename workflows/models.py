@@ -28,7 +28,9 @@ Outcome = Literal["closed", "already_closed", "not_found", "not_web_messaging", 
 
 
 #: What the schema promises of a callback URL (the validator says what is wrong with others).
-CallbackUrl = Annotated[str, WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://[^/?#@]+", "maxLength": 2048})]
+CallbackUrl = Annotated[
+    str, WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://[^/?#@]+", "maxLength": 2048})
+]
 
 
 def workflow_id(conversation_id: str) -> str:

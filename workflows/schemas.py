@@ -43,7 +43,13 @@ class Schema:
     def document(self) -> dict[str, Any]:
         generated = self.model.model_json_schema(by_alias=True, mode=self.mode, schema_generator=_WireSchema)
         generated.pop("description", None)  # the model's docstring: replaced by what a client needs
-        return {"$schema": DIALECT, "$id": self.filename, "title": self.name, "description": self.description, **generated}
+        return {
+            "$schema": DIALECT,
+            "$id": self.filename,
+            "title": self.name,
+            "description": self.description,
+            **generated,
+        }
 
     def text(self) -> str:
         return json.dumps(self.document(), indent=2) + "\n"

@@ -17,4 +17,3 @@ STEP = SearchAttributeKey.for_keyword("CloserStep")
 PROFILE = SearchAttributeKey.for_keyword("CloserProfile")
 
 ALL = (CONVERSATION_ID, OUTCOME, STEP, PROFILE)
-

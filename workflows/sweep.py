@@ -19,7 +19,14 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.sweep import PageResult, QueryPageInput, StartWatchesInput, SweepActivities, WorkflowStart, start_watches
+    from activities.sweep import (
+        PageResult,
+        QueryPageInput,
+        StartWatchesInput,
+        SweepActivities,
+        WorkflowStart,
+        start_watches,
+    )
 
     from . import search_attributes
     from .contract import InvalidInput, invalid_input_error, parse, workflow_input
@@ -60,7 +67,9 @@ class SweepStaleConversations:
                 memory.page = memory.pages_total
             await self._process(await self._query(memory.page))
         except ActivityError:
-            workflow.upsert_search_attributes([search_attributes.OUTCOME.value_set("failed"), search_attributes.STEP.value_set("done")])
+            workflow.upsert_search_attributes(
+                [search_attributes.OUTCOME.value_set("failed"), search_attributes.STEP.value_set("done")]
+            )
             raise
         memory.page -= 1
         if memory.page == 0:
@@ -69,7 +78,9 @@ class SweepStaleConversations:
 
     def _begin(self) -> SweepMemory:
         end = workflow.now()
-        result = SweepResult(profile=self._request.profile, interval_start=end - self._request.lookback, interval_end=end)
+        result = SweepResult(
+            profile=self._request.profile, interval_start=end - self._request.lookback, interval_end=end
+        )
         return SweepMemory(result=result)
 
     def _resume(self, memory: object) -> SweepMemory:
@@ -116,7 +127,9 @@ class SweepStaleConversations:
             StartWatchesInput(
                 workflow_type=WATCH_WORKFLOW_TYPE,
                 starts=[
-                    WorkflowStart(workflow_id=watch_id(c), input=request.watch_input(c), static_summary=f"Watch {c}: {summary}")
+                    WorkflowStart(
+                        workflow_id=watch_id(c), input=request.watch_input(c), static_summary=f"Watch {c}: {summary}"
+                    )
                     for c in new
                 ],
                 starts_per_minute=request.starts_per_minute,
@@ -130,7 +143,9 @@ class SweepStaleConversations:
         memory.result.already_watched += started.already_watched
 
     def _finish(self) -> SweepResult:
-        workflow.upsert_search_attributes([search_attributes.OUTCOME.value_set(SWEPT), search_attributes.STEP.value_set("done")])
+        workflow.upsert_search_attributes(
+            [search_attributes.OUTCOME.value_set(SWEPT), search_attributes.STEP.value_set("done")]
+        )
         self._details("done")
         return self._memory.result
 

@@ -59,14 +59,18 @@ class SweepRequest(WatchSettings):
     @classmethod
     def _lookback(cls, value: timedelta) -> timedelta:
         if not timedelta(0) < value <= LOOKBACK_MAX:
-            raise ValueError(f"must be more than 0 and at most {format_duration(LOOKBACK_MAX)} (got {format_duration(value)})")
+            raise ValueError(
+                f"must be more than 0 and at most {format_duration(LOOKBACK_MAX)} (got {format_duration(value)})"
+            )
         return value
 
     @model_validator(mode="after")
     def _no_deadline(self) -> SweepRequest:
         # On a schedule, one time would close every conversation swept after it at its first read.
         if self.deadline is not None:
-            raise ValueError("deadline: a sweep takes no absolute deadline (it would apply to every run): use maxDuration")
+            raise ValueError(
+                "deadline: a sweep takes no absolute deadline (it would apply to every run): use maxDuration"
+            )
         return self
 
     def watch_input(self, conversation_id: str) -> dict[str, object]:

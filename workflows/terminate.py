@@ -176,7 +176,11 @@ class TerminateConversation:
             if delivered.status == "not_configured":
                 self._result.callback = CallbackReport(status="not_configured")
             else:
-                report.status, report.attempts, report.delivered_at = "delivered", delivered.attempts, delivered.delivered_at
+                report.status, report.attempts, report.delivered_at = (
+                    "delivered",
+                    delivered.attempts,
+                    delivered.delivered_at,
+                )
         self._current = None
 
     def _upsert(self, *updates: SearchAttributeUpdate) -> None:
@@ -226,7 +230,9 @@ class TerminateConversation:
                     )
             outcome = await self._verify(timeout=TEARDOWN_VERIFY_TIMEOUT, after_teardown=True)
             if outcome is None:
-                raise TerminationFailed(f"Genesys did not confirm the end within {TEARDOWN_VERIFY_TIMEOUT.seconds}s of the teardown")
+                raise TerminationFailed(
+                    f"Genesys did not confirm the end within {TEARDOWN_VERIFY_TIMEOUT.seconds}s of the teardown"
+                )
         # Participants active at the start that neither a disconnect of ours nor the teardown
         # ended: the close step did.
         for participant in snapshot.participants:
@@ -373,7 +379,6 @@ def _describe(snapshot: ConversationSnapshot) -> str:
     live = ", ".join(p.purpose or "?" for p in snapshot.connected_participants) or "nobody"
     wrapup = len(snapshot.pending_wrapup_participants)
     return f"connected: {live}; in wrap-up: {wrapup}; endTime {'set' if snapshot.end_time else 'not set'}"
-
 
 
 def _callback_failure(failure: ActivityError) -> tuple[str, int]:

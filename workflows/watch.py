@@ -109,11 +109,17 @@ class WatchConversation:
     @workflow.query
     def status(self) -> WatchStatus:
         request, memory = self._request, self._memory
-        due, due_at = self._next() if request is not None and memory.read_at is not None and self._result is None else (None, None)
+        due, due_at = (
+            self._next()
+            if request is not None and memory.read_at is not None and self._result is None
+            else (None, None)
+        )
         return WatchStatus(
             conversation_id=request.conversation_id if request else "",
             state=self._state,
-            settings=WatchSettings.model_validate(request.model_dump(exclude={"conversation_id", "profile"})) if request else None,
+            settings=WatchSettings.model_validate(request.model_dump(exclude={"conversation_id", "profile"}))
+            if request
+            else None,
             due_at=due_at,
             due=due,
             last_activity_at=self._last_activity(),
@@ -143,7 +149,9 @@ class WatchConversation:
         if isinstance(outcome, tuple):
             outcome, termination = outcome
         self._set_state("finished")
-        workflow.upsert_search_attributes([search_attributes.OUTCOME.value_set(outcome), search_attributes.STEP.value_set("done")])
+        workflow.upsert_search_attributes(
+            [search_attributes.OUTCOME.value_set(outcome), search_attributes.STEP.value_set("done")]
+        )
         memory = self._memory
         self._result = WatchResult(
             conversation_id=self._request.conversation_id,
@@ -229,7 +237,9 @@ class WatchConversation:
         self._set_state("waiting")
         self._woken = False
         try:
-            await workflow.wait_condition(lambda: self._woken, timeout=at - workflow.now(), timeout_summary=f"{due} due")
+            await workflow.wait_condition(
+                lambda: self._woken, timeout=at - workflow.now(), timeout_summary=f"{due} due"
+            )
         except asyncio.TimeoutError:
             pass
 
@@ -278,7 +288,9 @@ class WatchConversation:
         except ActivityError as failure:
             # Refused (a missing permission, say) or Genesys down for the step's whole schedule:
             # the watch goes on without it, and still closes on time.
-            record = WarningRecord(at=workflow.now(), status="skipped", reason=f"could not be sent: {root_message(failure)}")
+            record = WarningRecord(
+                at=workflow.now(), status="skipped", reason=f"could not be sent: {root_message(failure)}"
+            )
         memory.warned_for = period
         memory.warnings.append(record)
 
@@ -316,7 +328,10 @@ class WatchConversation:
         settings = self._request
         reason = f"watch: idle {format_duration(settings.idle)}" if why == "closed_idle" else "watch: deadline reached"
         request = TerminateRequest(
-            conversation_id=settings.conversation_id, profile=settings.profile, reason=reason, **settings.close.model_dump()
+            conversation_id=settings.conversation_id,
+            profile=settings.profile,
+            reason=reason,
+            **settings.close.model_dump(),
         )
         while True:
             try:
@@ -365,9 +380,10 @@ _STEP_OPTIONS = {
 
 def _settings(args: tuple[object, ...]) -> WatchSettings:
     if len(args) != 1:
-        raise ApplicationError(f"invalid input: expected exactly one argument, WatchSettings; got {len(args)}", type="InvalidInput")
+        raise ApplicationError(
+            f"invalid input: expected exactly one argument, WatchSettings; got {len(args)}", type="InvalidInput"
+        )
     try:
         return parse(WatchSettings, args[0])
     except InvalidInput as error:
         raise invalid_input_error(error.problems) from None
-

@@ -24,7 +24,9 @@ MAX_DURATION_MAX = timedelta(days=30)
 #: any: idle since the last message by anyone. awaiting_customer: idle since the agent's or bot's
 #: last message, while the customer has not answered it (no countdown while the customer spoke last).
 WatchMode = Literal["any", "awaiting_customer"]
-WatchOutcome = Literal["closed_idle", "closed_deadline", "ended_elsewhere", "cancelled", "not_found", "not_web_messaging"]
+WatchOutcome = Literal[
+    "closed_idle", "closed_deadline", "ended_elsewhere", "cancelled", "not_found", "not_web_messaging"
+]
 WarningStatus = Literal["sent", "already_sent", "skipped"]
 
 
@@ -54,14 +56,18 @@ class WatchSettings(InputModel):
     @classmethod
     def _idle(cls, value: timedelta) -> timedelta:
         if not timedelta(0) < value <= IDLE_MAX:
-            raise ValueError(f"must be more than 0 and at most {format_duration(IDLE_MAX)} (got {format_duration(value)})")
+            raise ValueError(
+                f"must be more than 0 and at most {format_duration(IDLE_MAX)} (got {format_duration(value)})"
+            )
         return value
 
     @field_validator("max_duration")
     @classmethod
     def _max_duration(cls, value: timedelta | None) -> timedelta | None:
         if value is not None and not timedelta(0) < value <= MAX_DURATION_MAX:
-            raise ValueError(f"must be more than 0 and at most {format_duration(MAX_DURATION_MAX)} (got {format_duration(value)})")
+            raise ValueError(
+                f"must be more than 0 and at most {format_duration(MAX_DURATION_MAX)} (got {format_duration(value)})"
+            )
         return value
 
     @field_validator("warning")
@@ -75,7 +81,9 @@ class WatchSettings(InputModel):
             raise ValueError("warnBefore: required with a warning (how long before the close it goes out, e.g. 2m)")
         if self.warn_before is not None:
             if self.warning is None:
-                raise ValueError("warnBefore: given without a warning: give the warning text too, or leave warnBefore out")
+                raise ValueError(
+                    "warnBefore: given without a warning: give the warning text too, or leave warnBefore out"
+                )
             if not timedelta(0) < self.warn_before < self.idle:
                 raise ValueError(
                     f"warnBefore ({format_duration(self.warn_before)}) must be more than 0 and shorter than "

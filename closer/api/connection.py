@@ -44,7 +44,9 @@ class TemporalConnection:
                         # What to fix is for the operator's log (one line, no secret: CannotConnect's
                         # message); callers learn only that Temporal is unavailable.
                         if not isinstance(error, CannotConnect):
-                            error = CannotConnect(f"cannot reach Temporal at {self.settings.address}: {error or 'timed out'}")
+                            error = CannotConnect(
+                                f"cannot reach Temporal at {self.settings.address}: {error or 'timed out'}"
+                            )
                         logger.warning("%s", error)
                         raise TemporalUnavailable("Temporal is not reachable") from None
         return self._client

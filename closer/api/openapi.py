@@ -34,9 +34,7 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
 def openapi_document(app: FastAPI) -> dict[str, Any]:
     """``app.openapi``: generated once, then served from memory."""
     if app.openapi_schema is None:
-        document = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
+        document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         components = document.setdefault("components", {}).setdefault("schemas", {})
         for name, schema in _NESTED.items():
             components.setdefault(name, schema)

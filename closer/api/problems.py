@@ -46,7 +46,9 @@ def problem(
     status: int, detail: str, *, problems: list[str] | None = None, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, problems=problems)
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers, media_type=PROBLEM_JSON)
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -96,7 +98,9 @@ async def _temporal_unavailable(request: Request, error: Exception) -> JSONRespo
 
 async def _temporal_refused(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RPCError)
-    logger.warning("Temporal refused %s %s: %s (%s)", request.method, request.url.path, error.message, error.status.name)
+    logger.warning(
+        "Temporal refused %s %s: %s (%s)", request.method, request.url.path, error.message, error.status.name
+    )
     return problem(503, f"Temporal did not serve the request ({error.status.name}): try again shortly")
 
 

@@ -42,7 +42,9 @@ class Termination(ResultModel):
     error: str | None = Field(default=None, description="For status failed: why the workflow failed.")
 
 
-async def termination_state(handle: TerminationHandle, conversation_id: str, *, with_progress: bool = True) -> Termination:
+async def termination_state(
+    handle: TerminationHandle, conversation_id: str, *, with_progress: bool = True
+) -> Termination:
     """The termination of ``handle``'s run; RPCError NOT_FOUND if there is none.
 
     Without ``with_progress`` a running termination is shown without asking its worker how far

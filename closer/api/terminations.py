@@ -31,6 +31,7 @@ ConversationId = Annotated[
     Path(alias="conversationId", json_schema_extra={"format": "uuid"}, description="The Genesys conversation id."),
 ]
 
+
 @router.post(
     "",
     operation_id="startTermination",
@@ -88,7 +89,10 @@ async def read(conversation_id: ConversationId, temporal: Temporal) -> Terminati
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
-    raise HTTPException(status.HTTP_404_NOT_FOUND, f"no termination of conversation {conversation_id}: start one with POST /v1/terminations")
+    raise HTTPException(
+        status.HTTP_404_NOT_FOUND,
+        f"no termination of conversation {conversation_id}: start one with POST /v1/terminations",
+    )
 
 
 async def _until_finished(handle: TerminationHandle, seconds: float) -> None:

@@ -33,7 +33,8 @@ class Watch(ResultModel):
         "failed (see `error`)."
     )
     watch: WatchStatus | None = Field(
-        default=None, description="While running: due time, last activity, warnings; null if no worker answered in time."
+        default=None,
+        description="While running: due time, last activity, warnings; null if no worker answered in time.",
     )
     result: WatchResult | None = None
     error: str | None = None
@@ -47,7 +48,9 @@ async def watch_state(handle: WatchHandle, conversation_id: str, *, status: Watc
     description = await handle.describe()
     if description.status == WorkflowExecutionStatus.RUNNING:
         try:
-            return shown.model_copy(update={"watch": await handle.query(WatchConversation.status, rpc_timeout=QUERY_TIMEOUT)})
+            return shown.model_copy(
+                update={"watch": await handle.query(WatchConversation.status, rpc_timeout=QUERY_TIMEOUT)}
+            )
         except (RPCError, WorkflowQueryFailedError):
             return shown
     try:

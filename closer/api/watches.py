@@ -60,7 +60,9 @@ async def touch(conversation_id: ConversationId, request: Request, temporal: Tem
     try:
         await watches.touch(client, conversation_id, start=start, task_queue=temporal.settings.task_queue)
     except watches.NoWatch as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{error}: start one with PUT /v1/watches/{conversation_id}") from None
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"{error}: start one with PUT /v1/watches/{conversation_id}"
+        ) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -94,7 +96,10 @@ async def read(conversation_id: ConversationId, temporal: Temporal) -> Watch:
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
-    raise HTTPException(status.HTTP_404_NOT_FOUND, f"no watch of conversation {conversation_id}: start one with PUT /v1/watches/{conversation_id}")
+    raise HTTPException(
+        status.HTTP_404_NOT_FOUND,
+        f"no watch of conversation {conversation_id}: start one with PUT /v1/watches/{conversation_id}",
+    )
 
 
 async def _optional_body(request: Request, conversation_id: str) -> WatchRequest | None:

@@ -66,7 +66,9 @@ class GenesysApi:
         return self.patch_participant(cid, pid, {"state": "disconnected", **fields})
 
     def post_message(self, cid: str, comm_id: str, text: str) -> httpx.Response:
-        return self.http.post(f"/api/v2/conversations/messages/{cid}/communications/{comm_id}/messages", json={"textBody": text})
+        return self.http.post(
+            f"/api/v2/conversations/messages/{cid}/communications/{comm_id}/messages", json={"textBody": text}
+        )
 
     def teardown(self, cid: str) -> httpx.Response:
         return self.http.post(f"/api/v2/conversations/{cid}/disconnect")

@@ -28,7 +28,10 @@ def open_web_messaging(interval: str, page_number: int = 1, page_size: int = 100
         "orderBy": "conversationStart",
         "paging": {"pageSize": page_size, "pageNumber": page_number},
         "conversationFilters": [
-            {"type": "and", "predicates": [{"type": "dimension", "dimension": "conversationEnd", "operator": "notExists"}]}
+            {
+                "type": "and",
+                "predicates": [{"type": "dimension", "dimension": "conversationEnd", "operator": "notExists"}],
+            }
         ],
         "segmentFilters": [
             {
@@ -91,18 +94,25 @@ def test_a_conversation_is_found_once_analytics_has_caught_up_with_it(own: Emula
     own.admin.config(analytics_lag_s=0.4)
     started = datetime.now(timezone.utc)
     cid = own.admin.seed("agent", started_ago_s=0)["conversationId"]
-    query = open_web_messaging(f"{format_iso(started - timedelta(seconds=1))}/{format_iso(started + timedelta(hours=1))}")
+    query = open_web_messaging(
+        f"{format_iso(started - timedelta(seconds=1))}/{format_iso(started + timedelta(hours=1))}"
+    )
 
     assert found(own_api, query) == []
     time.sleep(0.45)
     assert found(own_api, query) == [cid]
 
 
-def test_an_ended_conversation_is_not_open_once_analytics_knows_it_ended(own: EmulatorServer, own_api: GenesysApi) -> None:
+def test_an_ended_conversation_is_not_open_once_analytics_knows_it_ended(
+    own: EmulatorServer, own_api: GenesysApi
+) -> None:
     own.admin.config(analytics_lag_s=0.4)
     ended = own.admin.seed("ended", started_ago_s=600)["conversationId"]
     ending = own.admin.seed("agent", started_ago_s=500)["conversationId"]
-    assert own_api.http.patch(f"/api/v2/conversations/messages/{ending}", json={"state": "disconnected"}).status_code == 200
+    assert (
+        own_api.http.patch(f"/api/v2/conversations/messages/{ending}", json={"state": "disconnected"}).status_code
+        == 200
+    )
     ended_at = time.monotonic() + TEST_CONFIG.disconnect_delay_s + TEST_CONFIG.end_delay_s
 
     assert found(own_api, open_web_messaging(last_hours())) == [ending]  # its end is not in analytics yet

@@ -41,7 +41,9 @@ def test_bad_client_credentials_are_401_bad_credentials(emu: EmulatorServer) -> 
 
 
 def test_a_grant_other_than_client_credentials_is_400(emu: EmulatorServer) -> None:
-    response = httpx.post(f"{emu.url}/oauth/token", auth=("emulator-client", "emulator-secret"), data={"grant_type": "password"})
+    response = httpx.post(
+        f"{emu.url}/oauth/token", auth=("emulator-client", "emulator-secret"), data={"grant_type": "password"}
+    )
     assert_error_body(response, 400, "bad.request")
 
 
@@ -82,7 +84,9 @@ def test_a_missing_permission_is_403_naming_it(emu: EmulatorServer) -> None:
         "permissions assigned: conversation:communication:disconnect"
     )
     body = assert_error_body(patch, 403, "missing.any.permissions")
-    assert body["messageParams"] == {"permissions": "conversation:communication:disconnect, conversation:participant:wrapup"}
+    assert body["messageParams"] == {
+        "permissions": "conversation:communication:disconnect, conversation:participant:wrapup"
+    }
     assert "recording:recording:view" in assert_error_body(recordings, 403, "missing.any.permissions")["message"]
     assert emu.admin.conversation(cid)["participants"][2]["state"] == "connected"  # nothing changed
 

@@ -38,7 +38,9 @@ def test_unknown_conversation_is_404(api: GenesysApi) -> None:
     assert_error_body(api.http.get("/api/v2/not/an/operation"), 404, "not.found")
 
 
-def test_disconnect_is_202_then_takes_effect_and_the_conversation_ends_later(emu: EmulatorServer, api: GenesysApi) -> None:
+def test_disconnect_is_202_then_takes_effect_and_the_conversation_ends_later(
+    emu: EmulatorServer, api: GenesysApi
+) -> None:
     emu.admin.config(disconnect_delay_s=0.2, end_delay_s=0.2)
     seeded = emu.admin.seed("agent")
     cid, agent, _ = ids(seeded, "agent")
@@ -87,7 +89,9 @@ def test_mandatory_wrapup_cannot_be_skipped_and_needs_a_code(emu: EmulatorServer
     cid, agent, comm = ids(emu.admin.seed("agent", wrapup_prompt="mandatory"), "agent")
 
     assert_error_body(api.disconnect(cid, agent, wrapupSkipped=True), 400, "conversation.error.wrapup.cannot.skip")
-    assert_error_body(api.disconnect(cid, agent, wrapup={"notes": "no code"}), 400, "conversation.error.wrapup.code.required")
+    assert_error_body(
+        api.disconnect(cid, agent, wrapup={"notes": "no code"}), 400, "conversation.error.wrapup.code.required"
+    )
     assert communication(api.participant(cid, agent))["state"] == "connected"  # refused: nothing changed
 
     # Disconnected without a wrap-up: after-call work until the wrap-up POST.
@@ -137,7 +141,11 @@ def test_conversation_patch_disconnects_everyone_without_wrapup(emu: EmulatorSer
     wait_until(lambda: api.conversation(cid).get("endTime"))
     agent_now = api.participant(cid, agent)
     assert "wrapup" not in agent_now and "startAcwTime" in agent_now  # wrap-up required: after-call work
-    assert_error_body(api.http.patch(url, json={"state": "disconnected"}), 400, "conversation.error.participant.no.active.conversations")
+    assert_error_body(
+        api.http.patch(url, json={"state": "disconnected"}),
+        400,
+        "conversation.error.participant.no.active.conversations",
+    )
 
 
 def test_communication_patch_disconnects_without_touching_wrapup(emu: EmulatorServer, api: GenesysApi) -> None:
@@ -161,7 +169,9 @@ def test_stuck_conversation_only_ends_by_teardown_with_a_system_wrapup(emu: Emul
     assert api.disconnect(cid, customer).status_code == 202
     assert api.http.patch(f"/api/v2/conversations/messages/{cid}", json={"state": "disconnected"}).status_code == 200
     time.sleep(0.15)
-    assert all(communication(p)["state"] == "connected" for p in api.conversation(cid)["participants"] if p["purpose"] != "acd")
+    assert all(
+        communication(p)["state"] == "connected" for p in api.conversation(cid)["participants"] if p["purpose"] != "acd"
+    )
 
     response = api.teardown(cid)
 
@@ -213,7 +223,9 @@ def test_system_participants_can_be_made_to_refuse_the_patch(emu: EmulatorServer
 
 
 @pytest.mark.parametrize("ends_everything", [False, True])
-def test_customer_disconnect_ends_conversation_is_a_switch(emu: EmulatorServer, api: GenesysApi, ends_everything: bool) -> None:
+def test_customer_disconnect_ends_conversation_is_a_switch(
+    emu: EmulatorServer, api: GenesysApi, ends_everything: bool
+) -> None:
     emu.admin.config(customer_disconnect_ends_conversation=ends_everything)
     seeded = emu.admin.seed("agent")
     cid, customer, _ = ids(seeded, "customer")
@@ -233,7 +245,9 @@ def test_undeclared_or_invalid_fields_are_400(emu: EmulatorServer, api: GenesysA
 
     assert_error_body(api.patch_participant(cid, agent, {"status": "closed"}), 400, "bad.request")
     assert_error_body(api.patch_participant(cid, agent, {"state": "closed"}), 400, "invalid.value")
-    assert_error_body(api.http.patch(f"/api/v2/conversations/messages/{cid}/participants/{agent}", content=b"{"), 400, "bad.request")
+    assert_error_body(
+        api.http.patch(f"/api/v2/conversations/messages/{cid}/participants/{agent}", content=b"{"), 400, "bad.request"
+    )
 
 
 def _disconnected(api: GenesysApi, cid: str, pid: str) -> dict | None:

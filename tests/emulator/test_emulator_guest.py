@@ -22,7 +22,10 @@ def guest(emu: EmulatorServer, seeded: dict[str, Any]) -> Iterator[ClientConnect
     """A guest whose session is configured with the seed's token."""
     url = f"{emu.url.replace('http', 'ws')}/v1?deploymentId={seeded['deploymentId']}"
     with connect(url) as socket:
-        send(socket, {"action": "configureSession", "deploymentId": seeded["deploymentId"], "token": seeded["guestToken"]})
+        send(
+            socket,
+            {"action": "configureSession", "deploymentId": seeded["deploymentId"], "token": seeded["guestToken"]},
+        )
         yield socket
 
 
@@ -98,13 +101,19 @@ def test_read_only_guest_cannot_send_after_the_end(emu: EmulatorServer, api: Gen
     cid = seeded["conversationId"]
     with guest(emu, seeded) as socket:
         receive(socket)
-        send(socket, {"action": "onMessage", "token": seeded["guestToken"], "message": {"type": "Text", "text": "still there?"}})
+        send(
+            socket,
+            {"action": "onMessage", "token": seeded["guestToken"], "message": {"type": "Text", "text": "still there?"}},
+        )
         assert receive(socket)["body"]["text"] == "still there?"
         assert emu.admin.conversation(cid)["customer_messages"][-1]["text"] == "still there?"
 
         end_conversation(api, cid)
         assert receive(socket)["body"]["events"] == DISCONNECT_EVENTS
-        send(socket, {"action": "onMessage", "token": seeded["guestToken"], "message": {"type": "Text", "text": "hello?"}})
+        send(
+            socket,
+            {"action": "onMessage", "token": seeded["guestToken"], "message": {"type": "Text", "text": "hello?"}},
+        )
 
         refusal = receive(socket)
         assert refusal["type"] == "response" and 400 <= refusal["code"] < 500

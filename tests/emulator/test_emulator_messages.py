@@ -17,16 +17,23 @@ def test_message_on_the_agent_communication_is_sent_and_found_by_id(emu: Emulato
     assert response.status_code == 200
     sent = response.json()
     assert sent["conversationId"] == cid and sent["direction"] == "outbound" and sent["status"] == "sent"
-    assert sent["messengerType"] == "webmessaging" and sent["normalizedMessage"]["text"] == "Closing this chat now. Goodbye!"
+    assert (
+        sent["messengerType"] == "webmessaging"
+        and sent["normalizedMessage"]["text"] == "Closing this chat now. Goodbye!"
+    )
     agent_comm = api.participant(cid, agent)["messages"][0]
     assert [m["messageId"] for m in agent_comm["messages"]] == [sent["id"]]
     assert agent_comm["messages"][0]["messageStatus"] == "sent"
-    assert emu.admin.conversation(cid)["sent_messages"] == [{"communicationId": comm, "text": "Closing this chat now. Goodbye!"}]
+    assert emu.admin.conversation(cid)["sent_messages"] == [
+        {"communicationId": comm, "text": "Closing this chat now. Goodbye!"}
+    ]
 
     bulk = api.http.post(f"/api/v2/conversations/messages/{cid}/messages/bulk", json=[sent["id"], "unknown-id"])
 
     assert bulk.status_code == 200
-    assert [(m["id"], m["normalizedMessage"]["text"]) for m in bulk.json()["entities"]] == [(sent["id"], "Closing this chat now. Goodbye!")]
+    assert [(m["id"], m["normalizedMessage"]["text"]) for m in bulk.json()["entities"]] == [
+        (sent["id"], "Closing this chat now. Goodbye!")
+    ]
 
 
 def test_seeded_customer_messages_carry_text(emu: EmulatorServer, api: GenesysApi) -> None:
@@ -37,7 +44,10 @@ def test_seeded_customer_messages_carry_text(emu: EmulatorServer, api: GenesysAp
     bulk = api.http.post(f"/api/v2/conversations/messages/{cid}/messages/bulk", json=[details["messageId"]]).json()
 
     assert details["messageStatus"] == "received"
-    assert bulk["entities"][0]["direction"] == "inbound" and bulk["entities"][0]["normalizedMessage"]["text"] == "Where is my parcel?"
+    assert (
+        bulk["entities"][0]["direction"] == "inbound"
+        and bulk["entities"][0]["normalizedMessage"]["text"] == "Where is my parcel?"
+    )
     default = emu.admin.conversation(emu.admin.seed("agent")["conversationId"])["customer_messages"]
     assert default[0]["text"] == "Hi, my order 4411 never arrived"
 

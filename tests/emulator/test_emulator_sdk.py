@@ -22,7 +22,10 @@ def sdk_read(response: httpx.Response, type_name: str) -> Any:
 
 def test_reads_of_every_scenario_and_state_deserialize(emu: EmulatorServer, api: GenesysApi) -> None:
     emu.admin.config(wrapup_timeout_s=None)
-    conversations = [emu.admin.seed(scenario)["conversationId"] for scenario in ("agent", "bot", "ended", "stuck", "not_web_messaging")]
+    conversations = [
+        emu.admin.seed(scenario)["conversationId"]
+        for scenario in ("agent", "bot", "ended", "stuck", "not_web_messaging")
+    ]
     in_acw = emu.admin.seed("agent", wrapup_prompt="mandatory")
     cid, agent, comm = ids(in_acw, "agent")
     api.post_message(cid, comm, "Goodbye")
@@ -51,13 +54,19 @@ def test_write_responses_deserialize(emu: EmulatorServer, api: GenesysApi) -> No
     cid, _, comm = ids(seeded, "agent")
 
     sent = sdk_read(api.post_message(cid, comm, "Goodbye"), "MessageData")
-    listing = sdk_read(api.http.post(f"/api/v2/conversations/messages/{cid}/messages/bulk", json=[sent.id]), "TextMessageListing")
+    listing = sdk_read(
+        api.http.post(f"/api/v2/conversations/messages/{cid}/messages/bulk", json=[sent.id]), "TextMessageListing"
+    )
     [recording] = api.http.get(f"/api/v2/conversations/{cid}/recordings").json()
     updated = sdk_read(
-        api.http.put(f"/api/v2/conversations/{cid}/recordings/{recording['id']}", json={"deleteDate": "2031-01-01T00:00:00Z"}),
+        api.http.put(
+            f"/api/v2/conversations/{cid}/recordings/{recording['id']}", json={"deleteDate": "2031-01-01T00:00:00Z"}
+        ),
         "Recording",
     )
-    patched = sdk_read(api.http.patch(f"/api/v2/conversations/messages/{cid}", json={"state": "disconnected"}), "Conversation")
+    patched = sdk_read(
+        api.http.patch(f"/api/v2/conversations/messages/{cid}", json={"state": "disconnected"}), "Conversation"
+    )
 
     assert sent.normalized_message.text == "Goodbye" and listing.entities[0].id == sent.id
     assert updated.delete_date.year == 2031 and patched.id == cid
