@@ -26,6 +26,12 @@ test: $(STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/python -m pytest -q -m "not chaos"
 
+## The project's own checks: ruff (lint, format) and mypy with the pydantic plugin (pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 ## 100 terminations while the worker is SIGKILLed at random, with 5xx, 409s and a rate limit (~3 min).
 chaos: $(STAMP)
 	$(BIN)/python -m pytest -q -s -m chaos

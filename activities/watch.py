@@ -81,8 +81,8 @@ class WatchActivities(GenesysActivities):
         if request.mode == "awaiting_customer" and last_id is not None:
             # Whose message it is: the bulk read's direction is authoritative (which participant a
             # message is listed under is not documented). The text it returns stays here.
-            [data] = await client.get_message_texts(request.conversation_id, [last_id]) or [None]
-            if data is not None and data.direction == "inbound":
+            last = await client.get_message_texts(request.conversation_id, [last_id])
+            if last and last[0].direction == "inbound":
                 result.idle_since = None  # the customer spoke last: the agent's turn, no countdown
         return result
 

@@ -43,7 +43,7 @@ def terminate_batch(
     _check_profile(template.profile)
     name = "stdin" if source == "-" else source
     batch = _read(source, name, column)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     for skipped in batch.skipped:
         click.echo(f"{name} line {skipped.line}: skipped: {skipped.problem}", err=True)
         if as_json:
@@ -90,9 +90,9 @@ async def _run(
     as_json: bool,
 ) -> None:
     client = await reach_temporal(settings)
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     progress = Progress(tally, stderr, tty=stderr.isatty())
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
 
     def report(outcome: ItemOutcome) -> None:
         if as_json:

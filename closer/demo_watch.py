@@ -37,8 +37,10 @@ async def run_watch_demo(client: Client, task_queue: str, emulator: EmulatorServ
         f"\nIdle timeouts (seconds here; minutes in real life): idle {IDLE}, warning {WARN_BEFORE} before the close"
     )
     started = time.monotonic()
-    lines = await asyncio.gather(
-        _idle(client, task_queue, emulator, started), _chatty(client, task_queue, emulator, started)
+    lines = list(
+        await asyncio.gather(
+            _idle(client, task_queue, emulator, started), _chatty(client, task_queue, emulator, started)
+        )
     )
     lines.append(await _stale(client, task_queue, emulator))
     for line in lines:

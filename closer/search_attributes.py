@@ -21,7 +21,12 @@ SETUP_COMMAND = "closer setup"
 
 def _type_name(value: int) -> str:
     """As Temporal's CLI and UI spell it: Keyword, Text, KeywordList, ..."""
-    return IndexedValueType.Name(value).removeprefix("INDEXED_VALUE_TYPE_").title().replace("_", "")
+    return (
+        IndexedValueType.Name(IndexedValueType.ValueType(value))
+        .removeprefix("INDEXED_VALUE_TYPE_")
+        .title()
+        .replace("_", "")
+    )
 
 
 #: Every search attribute closer's workflows upsert, by name, with its type.

@@ -256,9 +256,9 @@ def _sources(env: Mapping[str, str], tls: ClientConfigTLS | None = None) -> dict
         key = "tls.server_name" if setting == "server_name" else setting
         sources[setting] = variable if variable in env else f"{key} {in_file}"
     for setting, (stem, key, _) in TLS_SOURCES.items():
-        variable = next((f"{stem}_{kind}" for kind in ("PATH", "DATA") if f"{stem}_{kind}" in env), None)
+        named = next((f"{stem}_{kind}" for kind in ("PATH", "DATA") if f"{stem}_{kind}" in env), None)
         kind = "path" if isinstance(getattr(tls, setting, None), Path) else "data"
-        sources[setting] = variable or f"tls.{key}_{kind} {in_file}"
+        sources[setting] = named or f"tls.{key}_{kind} {in_file}"
     return sources
 
 

@@ -18,6 +18,7 @@ from pydantic import field_validator
 from temporalio.client import (
     Client,
     Schedule,
+    ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleHandle,
@@ -189,7 +190,9 @@ async def list_schedules(client: Client) -> list[SweepSchedule]:
                 runs=info.num_actions,
                 skipped=info.num_actions_skipped_overlap,
                 missed=info.num_actions_missed_catchup_window,
-                running=[r.workflow_id for r in info.running_actions],
+                running=[
+                    r.workflow_id for r in info.running_actions if isinstance(r, ScheduleActionExecutionStartWorkflow)
+                ],
             )
         )
     return sorted(found, key=lambda s: s.id)

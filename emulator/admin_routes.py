@@ -193,7 +193,8 @@ def _view(emulator: Emulator, c: Conversation) -> dict[str, object]:
 
 
 def _emulator(request: Request) -> Emulator:
-    return request.app.state.emulator  # type: ignore[no-any-return]
+    emulator: Emulator = request.app.state.emulator
+    return emulator
 
 
 def _conversation(request: Request, now: float) -> Conversation:

@@ -216,7 +216,7 @@ def _predicate(item: object, kind: FilterKind) -> Predicate:
             f"{kind.field}: {dimension} {operator} takes {'a string value' if operator == 'matches' else 'no value'}.",
             "invalid.value",
         )
-    return Predicate(dimension, operator, value)
+    return Predicate(dimension, operator, value if isinstance(value, str) else None)
 
 
 def _not_modelled(what: str) -> GenesysError:

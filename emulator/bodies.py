@@ -121,6 +121,8 @@ def recording_delete_date(body: object) -> str | None:
     if value is None:
         return None
     try:
+        if not isinstance(value, str):
+            raise TypeError(value)
         return format_iso(parse_iso(value))
     except (TypeError, ValueError, AttributeError):
         raise bad_request(f"deleteDate must be an ISO-8601 date-time, got {value!r}.", "invalid.value") from None

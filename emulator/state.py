@@ -173,8 +173,9 @@ class Conversation:
             self.ended_at = self.end_due_at
         if config.wrapup_timeout_s is not None:
             for participant in self.participants:
-                if participant.in_after_call_work:
-                    timeout_at = participant.acw_started_at + config.wrapup_timeout_s
+                started = participant.acw_started_at
+                if participant.in_after_call_work and started is not None:
+                    timeout_at = started + config.wrapup_timeout_s
                     if timeout_at <= now:
                         participant.apply_wrapup(dict(SYSTEM_WRAPUP), timeout_at, by_system=True)
 

@@ -51,12 +51,12 @@ with workflow.unsafe.imports_passed_through():
         STEP_HEARTBEAT_TIMEOUT,
         STEP_RETRY_POLICY,
         STEP_SCHEDULE_TO_CLOSE,
-        STEP_START_TO_CLOSE,
         TEARDOWN_VERIFY_TIMEOUT,
         TRANSCRIPT_DELETE_AFTER,
         VERIFY_FIRST_POLL,
         VERIFY_MAX_POLL,
     )
+    from .steps import run_step
 
 #: Runs started before the front-door contract neither upserted search attributes nor sent
 #: callbacks: their histories replay without those commands.
@@ -347,14 +347,7 @@ class TerminateConversation:
             self._upsert(search_attributes.STEP.value_set(name))
         self._current = name
         workflow.set_current_details(f"**{name}** ({len(self._steps)} steps done)")
-        result = await workflow.execute_activity_method(
-            activity,
-            argument,
-            start_to_close_timeout=STEP_START_TO_CLOSE,
-            heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
-            schedule_to_close_timeout=STEP_SCHEDULE_TO_CLOSE,
-            retry_policy=STEP_RETRY_POLICY,
-        )
+        result = await run_step(activity, argument)
         self._calls += result.calls
         self._unrecorded_calls += result.calls
         return result

@@ -29,11 +29,10 @@ with workflow.unsafe.imports_passed_through():
         JOIN_TERMINATION_START_TO_CLOSE,
         STEP_HEARTBEAT_TIMEOUT,
         STEP_RETRY_POLICY,
-        STEP_SCHEDULE_TO_CLOSE,
-        STEP_START_TO_CLOSE,
         WATCH_CONTINUE_AS_NEW_EVENTS,
         WATCH_READ_SCHEDULE_TO_CLOSE,
     )
+    from .steps import run_step
     from .terminate import TerminateConversation
     from .watch_models import (
         WATCH_WORKFLOW_TYPE,
@@ -195,12 +194,12 @@ class WatchConversation:
     def _next(self) -> tuple[Due, datetime]:
         """What is due next, and when: from the settings and what the watch knows, nothing else."""
         assert self._request is not None and self._memory.read_at is not None
-        settings, memory = self._request, self._memory
+        settings, memory, read_at = self._request, self._memory, self._memory.read_at
         idle_since = self._idle_since()
         due: Due
         if idle_since is None:
             # The customer spoke last (awaiting_customer): look again after an idle period.
-            due, at = "check", memory.read_at + settings.idle
+            due, at = "check", read_at + settings.idle
         elif settings.warning is not None and settings.warn_before is not None and memory.warned_for != idle_since:
             due, at = "warning", idle_since + settings.idle - settings.warn_before
         else:
@@ -250,7 +249,7 @@ class WatchConversation:
         assert self._request is not None
         self._set_state("reading")
         memory = self._memory
-        read = await workflow.execute_activity_method(
+        read = await run_step(
             WatchActivities.read_activity,
             ActivityReadInput(
                 conversation_id=self._request.conversation_id,
@@ -258,10 +257,7 @@ class WatchConversation:
                 mode=self._request.mode,
                 ignore_message_ids=memory.warning_message_ids,
             ),
-            start_to_close_timeout=STEP_START_TO_CLOSE,
-            heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
-            schedule_to_close_timeout=WATCH_READ_SCHEDULE_TO_CLOSE,
-            retry_policy=STEP_RETRY_POLICY,
+            schedule_to_close=WATCH_READ_SCHEDULE_TO_CLOSE,
         )
         memory.reads += 1
         memory.api_calls += read.calls
@@ -298,12 +294,12 @@ class WatchConversation:
         assert self._request is not None and self._request.warning is not None
         memory = self._memory
         ref = ConversationRef(conversation_id=self._request.conversation_id, profile=self._request.profile)
-        lookup = await workflow.execute_activity_method(TerminationActivities.lookup, ref, **_STEP_OPTIONS)
+        lookup = await run_step(TerminationActivities.lookup, ref)
         memory.api_calls += lookup.calls
         communication = lookup.snapshot.agent_communication()
         if communication is None:
             return WarningRecord(at=workflow.now(), status="skipped", reason=NO_AGENT)
-        sent = await workflow.execute_activity_method(
+        sent = await run_step(
             WatchActivities.send_warning,
             GoodbyeInput(
                 **ref.model_dump(),
@@ -311,7 +307,6 @@ class WatchConversation:
                 text=self._request.warning,
                 known_message_ids=communication.message_ids,
             ),
-            **_STEP_OPTIONS,
         )
         memory.api_calls += sent.calls
         if sent.status == "agent_left":
@@ -368,14 +363,6 @@ class WatchConversation:
     async def _continue_as_new(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(args=[self._request, self._memory])
-
-
-_STEP_OPTIONS = {
-    "start_to_close_timeout": STEP_START_TO_CLOSE,
-    "heartbeat_timeout": STEP_HEARTBEAT_TIMEOUT,
-    "schedule_to_close_timeout": STEP_SCHEDULE_TO_CLOSE,
-    "retry_policy": STEP_RETRY_POLICY,
-}
 
 
 def _settings(args: tuple[object, ...]) -> WatchSettings:

@@ -1,0 +1,34 @@
+"""Running one Genesys-backed step from a workflow, with the step timeouts and retry policy."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import StepResult
+
+    from .policies import STEP_HEARTBEAT_TIMEOUT, STEP_RETRY_POLICY, STEP_SCHEDULE_TO_CLOSE, STEP_START_TO_CLOSE
+
+Argument = TypeVar("Argument")
+Result = TypeVar("Result", bound=StepResult)
+
+
+async def run_step(
+    activity: Callable[[Any, Argument], Awaitable[Result]],
+    argument: Argument,
+    *,
+    schedule_to_close: timedelta = STEP_SCHEDULE_TO_CLOSE,
+) -> Result:
+    """The activity method ``activity`` on ``argument``: heartbeating, retried per the step policy."""
+    return await workflow.execute_activity_method(
+        activity,
+        argument,
+        start_to_close_timeout=STEP_START_TO_CLOSE,
+        heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
+        schedule_to_close_timeout=schedule_to_close,
+        retry_policy=STEP_RETRY_POLICY,
+    )
