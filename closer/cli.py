@@ -173,43 +173,29 @@ def terminate(
     With --from-file, end every conversation a file names, at most --concurrency at a time, with
     the same options for each.
     """
+    # The request's fields, as the options give them: the same for one id or a whole file.
+    options = {
+        "profile": profile,
+        "reason": reason,
+        "goodbye": goodbye,
+        "wrapup_code": wrapup_code,
+        "verify_timeout_seconds": verify_timeout,
+        "allow_teardown": not no_teardown,
+        "delete_transcript": delete_transcript,
+        "callback_url": callback_url,
+    }
     if from_file is not None:
         if conversation_id is not None:
             raise CannotStart("give a CONVERSATION_ID or --from-file FILE, not both")
         from .batch_cli import terminate_batch  # the batch has its own module
 
-        terminate_batch(
-            from_file,
-            column=column,
-            concurrency=concurrency,
-            wait=wait,
-            as_json=as_json,
-            profile=profile,
-            reason=reason,
-            goodbye=goodbye,
-            wrapup_code=wrapup_code,
-            verify_timeout_seconds=verify_timeout,
-            allow_teardown=not no_teardown,
-            delete_transcript=delete_transcript,
-            callback_url=callback_url,
-        )
+        terminate_batch(from_file, column=column, concurrency=concurrency, wait=wait, as_json=as_json, **options)
         return
     if conversation_id is None:
         raise CannotStart("give a CONVERSATION_ID (or --from-file FILE for many)")
     if column is not None or concurrency is not None:
         raise CannotStart(f"{'--column' if column is not None else '--concurrency'} goes with --from-file FILE")
-    request = _valid(
-        TerminateRequest,
-        conversation_id=conversation_id,
-        profile=profile,
-        reason=reason,
-        goodbye=goodbye,
-        wrapup_code=wrapup_code,
-        verify_timeout_seconds=verify_timeout,
-        allow_teardown=not no_teardown,
-        delete_transcript=delete_transcript,
-        callback_url=callback_url,
-    )
+    request = _valid(TerminateRequest, conversation_id=conversation_id, **options)
     _check_profile(profile)
     temporal = TemporalSettings.from_env()
     try:
