@@ -24,7 +24,9 @@ class BaselineActivities:
     async def _call(self, method: str, path: str, json: Any = None) -> httpx.Response:
         if self._token is None:
             response = await self._http.post(
-                "/oauth/token", data={"grant_type": "client_credentials"}, auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
             )
             self._token = response.raise_for_status().json()["access_token"]
         response = await self._http.request(method, path, json=json, headers={"Authorization": f"Bearer {self._token}"})
@@ -45,7 +47,9 @@ class BaselineActivities:
         body: dict = {"state": "disconnected"}
         if participant["agent"]:
             body["wrapupSkipped"] = True
-        await self._call("PATCH", f"/api/v2/conversations/messages/{conversation_id}/participants/{participant['id']}", body)
+        await self._call(
+            "PATCH", f"/api/v2/conversations/messages/{conversation_id}/participants/{participant['id']}", body
+        )
 
     @activity.defn(name="baseline verify")
     async def verify(self, conversation_id: str) -> bool:

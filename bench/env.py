@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -79,7 +79,9 @@ class EmulatorProcess:
 
 
 def profile(url: str, **fields: Any) -> Profile:
-    return Profile(client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, api_url=url, login_url=url, **fields)
+    return Profile(
+        client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, api_url=url, login_url=url, **fields
+    )
 
 
 @asynccontextmanager

@@ -32,7 +32,9 @@ async def _closer(client: Client, emu: EmulatorProcess, n: int) -> float:
     async with closer_worker(client, emu.url, requests_per_minute=1_000_000) as (_, queue):
 
         async def one(conversation_id: str) -> str:
-            handle = await start_termination(client, TerminateRequest(conversation_id=conversation_id), task_queue=queue)
+            handle = await start_termination(
+                client, TerminateRequest(conversation_id=conversation_id), task_queue=queue
+            )
             return (await handle.result()).outcome
 
         return await _timed(n, emu, one)
