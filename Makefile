@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test chaos bench histories schemas clean
+.PHONY: install demo test chaos bench bench-short histories schemas clean
 
 install: $(STAMP)
 
@@ -47,3 +47,16 @@ histories: $(STAMP)
 ## Write the JSON Schemas of every workflow input and result (schemas/) from the models.
 schemas: $(STAMP)
 	$(BIN)/python -m workflows.schemas
+
+## The benchmark (not part of `make test`): ratios against baselines measured side by side in one
+## run; prints a table and writes bench/latest.json. bench-short is the CI-sized version (~2 min).
+## Sources are byte-compiled first: the environment sets PYTHONDONTWRITEBYTECODE, and without .pyc
+## files the sandbox compiles the workflow modules from source on every workflow run (the image's
+## `pip install .` compiles them).
+bench: $(STAMP)
+	$(BIN)/python -m compileall -q workflows activities genesys closer bench worker.py
+	$(BIN)/python -m bench
+
+bench-short: $(STAMP)
+	$(BIN)/python -m compileall -q workflows activities genesys closer bench worker.py
+	BENCH_SCALE=short $(BIN)/python -m bench

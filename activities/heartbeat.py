@@ -19,9 +19,12 @@ def heartbeating(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     @functools.wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         async def beat() -> None:
+            # The first beat after a second, not at once: a step that finishes sooner (most do)
+            # costs no heartbeat call to Temporal, and a dead worker is still noticed within the
+            # heartbeat timeout (5 s).
             while True:
-                activity.heartbeat()
                 await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+                activity.heartbeat()
 
         beater = asyncio.create_task(beat())
         try:

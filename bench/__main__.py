@@ -1,0 +1,92 @@
+"""``python -m bench [part ...]``: runs the measurements, prints a table, writes bench/latest.json."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from closer.dev_server import start_dev_server
+
+from . import budget, calls, latency, throughput
+from .env import SHORT
+
+PARTS = {"throughput": throughput.measure, "calls": calls.measure, "latency": latency.measure, "budget": budget.measure}
+LATEST = Path(__file__).with_name("latest.json")
+
+
+async def run(selected: list[str]) -> dict:
+    results: dict = {}
+    env = await start_dev_server()
+    try:
+        for name in selected:
+            started = time.monotonic()
+            print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+            results[name] = await PARTS[name](env.client)
+            print(f"[bench] {name}: {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    finally:
+        await env.shutdown()
+    return results
+
+
+def table(results: dict) -> str:
+    rows = [("figure", "closer", "baseline / goal")]
+    if t := results.get("throughput"):
+        rows.append(
+            (
+                f"throughput, {t['n']} terminations x{t['rounds']}",
+                f"{t['closer_per_s']:.1f}/s",
+                f"{t['baseline_per_s']:.1f}/s (Temporal + httpx)",
+            )
+        )
+        rows.append(("throughput_ratio", f"{t['throughput_ratio']:.2f}x", ">= 0.9x"))
+    if b := results.get("budget"):
+        rows.append(
+            (f"budget_use ({b['limit']}, {b['windows']} windows)", f"{b['budget_use']:.1%}", ">= 95% of the limit")
+        )
+        rows.append(("rate_limited_share (429s)", f"{b['rate_limited_share']:.2%}", f"< 0.5% of {b['calls']} calls"))
+    if lat := results.get("latency"):
+        goal = lat["effect_delay_s"] + 0.5
+        rows.append(
+            (
+                f"latency p50, effect delay {lat['effect_delay_s']:g} s",
+                f"{lat['latency_p50_s']:.2f} s",
+                f"<= {goal:g} s",
+            )
+        )
+        rows.append(("latency p99", f"{lat['latency_p99_s']:.2f} s", ""))
+    for shape, (measured, minimum) in (results.get("calls") or {}).get("calls_per_termination", {}).items():
+        rows.append((f"calls: {shape}", str(measured), f"minimum {minimum}"))
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [" | ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in width))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    selected = sys.argv[1:] or list(PARTS)
+    results = asyncio.run(run(selected))
+    latest = {
+        "scale": "short" if SHORT else "full",
+        "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}",
+        "throughput_ratio": results.get("throughput", {}).get("throughput_ratio"),
+        "budget_use": results.get("budget", {}).get("budget_use"),
+        "rate_limited_share": results.get("budget", {}).get("rate_limited_share"),
+        "latency_p50_s": results.get("latency", {}).get("latency_p50_s"),
+        "latency_p99_s": results.get("latency", {}).get("latency_p99_s"),
+        "watch_rss_mib_per_10k": None,  # not measured yet (issue 8, part 5)
+        "reads_per_idle_period": None,
+        "calls_per_termination": results.get("calls", {}).get("calls_per_termination"),
+        "details": results,
+    }
+    LATEST.write_text(json.dumps(latest, indent=2) + "\n")
+    print(table(results))
+    print(f"\nwritten: {LATEST}")
+
+
+if __name__ == "__main__":
+    main()

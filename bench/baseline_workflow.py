@@ -1,0 +1,36 @@
+"""The baseline: what a careful developer writes by hand with Temporal for the happy path.
+
+Same shape as closer's termination of an agent conversation: one read, a disconnect per connected
+participant (agents first, the customer last), a 1 s durable timer, a read until ``endTime``.
+Same activity timeouts, the same retry policy, no search attributes, no result model, no callback.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+OPTIONS: dict = {
+    "start_to_close_timeout": timedelta(seconds=40),
+    "heartbeat_timeout": timedelta(seconds=5),
+    "schedule_to_close_timeout": timedelta(minutes=10),
+    "retry_policy": RETRY,
+}
+
+
+@workflow.defn(name="BaselineTerminate")
+class BaselineTerminate:
+    @workflow.run
+    async def run(self, conversation_id: str) -> str:
+        participants = await workflow.execute_activity("baseline lookup", conversation_id, **OPTIONS)
+        for participant in participants:
+            await workflow.execute_activity("baseline disconnect", args=[conversation_id, participant], **OPTIONS)
+        poll = timedelta(seconds=1)
+        while True:
+            await workflow.sleep(poll)
+            if await workflow.execute_activity("baseline verify", conversation_id, **OPTIONS):
+                return "closed"
+            poll = min(poll * 2, timedelta(seconds=5))
