@@ -4,9 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test chaos bench bench-short histories schemas clean
+.PHONY: install bytecode demo test lint chaos bench bench-short histories schemas clean
 
 install: $(STAMP)
+
+## Byte-compile the project: the workflow sandbox imports closer's modules afresh for every run, and
+## where PYTHONDONTWRITEBYTECODE is set nothing else writes .pyc files (compiling from source each
+## run halved throughput: see Performance in the README).
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q workflows activities genesys closer emulator bench worker.py
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,12 +23,12 @@ $(STAMP): pyproject.toml
 ## The main job: an embedded Temporal dev server (with UI), the emulator and a worker; terminates
 ## a varied set of conversations and prints one line each. With TEMPORAL_ADDRESS and Genesys
 ## credentials set, the same code targets real systems.
-demo: $(STAMP)
+demo: $(STAMP) bytecode
 	$(BIN)/closer demo
 
 ## The whole suite, against a real Temporal dev server and the emulator over loopback; first the
 ## compose file against the Compose specification's JSON schema (tests/test_deployment.py checks the rest).
-test: $(STAMP)
+test: $(STAMP) bytecode
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/python -m pytest -q -m "not chaos"
 
@@ -33,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## 100 terminations while the worker is SIGKILLed at random, with 5xx, 409s and a rate limit (~3 min).
-chaos: $(STAMP)
+chaos: $(STAMP) bytecode
 	$(BIN)/python -m pytest -q -s -m chaos
 
 clean:
@@ -53,10 +59,8 @@ schemas: $(STAMP)
 ## Sources are byte-compiled first: the environment sets PYTHONDONTWRITEBYTECODE, and without .pyc
 ## files the sandbox compiles the workflow modules from source on every workflow run (the image's
 ## `pip install .` compiles them).
-bench: $(STAMP)
-	$(BIN)/python -m compileall -q workflows activities genesys closer bench worker.py
+bench: $(STAMP) bytecode
 	$(BIN)/python -m bench
 
-bench-short: $(STAMP)
-	$(BIN)/python -m compileall -q workflows activities genesys closer bench worker.py
+bench-short: $(STAMP) bytecode
 	BENCH_SCALE=short $(BIN)/python -m bench
