@@ -7,6 +7,7 @@ The HTTP API's own endpoint is checked after a few requests."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from activities import metrics
 from closer.metrics import telemetry_runtime
 from closer.settings import TemporalSettings
 from closer.temporal import start_termination
@@ -34,7 +36,7 @@ from workflows.watch_models import watch_id
 
 from .api_server import ApiServer
 from .conftest import API_KEYS, bearer, free_port, genesys_requests, new_id, seed
-from .worker_process import WorkerProcess
+from .worker_process import REPO, WorkerProcess
 
 CONVERSATION_GET = "/api/v2/conversations/{conversationId}"
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
@@ -257,3 +259,27 @@ async def test_api_requests_by_route_and_status(temporal_env: WorkflowEnvironmen
     assert total(metrics, "closer_http_request_duration_seconds_count", route=route) == 3
     # The API's Temporal client's own metrics on the same endpoint.
     assert total(metrics, "temporal_request_total") >= 1
+
+
+def test_the_dashboard_uses_closers_metric_names() -> None:
+    dashboard = json.loads((REPO / "deploy" / "grafana" / "closer.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(closer_[a-z_]+)", target["expr"])
+    }
+    known = {getattr(metrics, n) for n in dir(metrics) if n.isupper() and isinstance(getattr(metrics, n), str)}
+    kinds = {
+        "_total": lambda base: base in known - {metrics.WATCHES_ACTIVE},
+        "_bucket": lambda base: base.endswith("_seconds"),
+        "_sum": lambda base: base.endswith("_seconds"),
+        "_count": lambda base: base.endswith("_seconds"),
+    }
+    for name in used:
+        suffix = next((s for s in kinds if name.endswith(s)), "")
+        base = name.removesuffix(suffix)
+        assert base in known and (not suffix or kinds[suffix](base)), name
+    assert known - {metrics.HTTP_REQUEST_DURATION} <= {
+        n.removesuffix("_total").removesuffix("_bucket") for n in used
+    }  # every metric on a panel
