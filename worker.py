@@ -17,16 +17,20 @@ from datetime import timedelta
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities import SweepActivities, TerminationActivities, WatchActivities
 from activities.callback_config import CallbackConfig, origin_of
 from activities.callbacks import CallbackActivities
+from activities.metrics import StepMetrics
 from closer import search_attributes
 from closer.logs import FailedAttemptLog, LogFormatError, configure_logging
+from closer.metrics import MetricsSettingsError, metrics_address, report_active_watches, telemetry_runtime
 from closer.settings import Settings, SettingsError, TemporalSettings
 from closer.temporal import CannotConnect, connect, short_reason
+from closer.tracing import flush_traces, tracing_enabled
 from genesys import ClientPool
 from workflows import SweepStaleConversations, TerminateConversation, WatchConversation
 from workflows.sandbox import workflow_runner
@@ -55,8 +59,9 @@ def build_worker(
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         workflow_runner=workflow_runner(),
         # One log line per failed attempt (step, conversation, Genesys status, code, contextId)
-        # instead of the SDK's traceback per retry.
-        interceptors=[FailedAttemptLog()],
+        # instead of the SDK's traceback per retry; every attempt's duration as a metric. (The
+        # tracing interceptor, when configured, comes with the client: closer.tracing.)
+        interceptors=[FailedAttemptLog(), StepMetrics()],
     )
 
 
@@ -104,8 +109,9 @@ async def check_namespace(client: Client, temporal: TemporalSettings) -> None:
         ) from None
 
 
-async def run_worker(settings: Settings) -> None:
-    client = await connect(settings.temporal, timeout=CONNECT_TIMEOUT_SECONDS)
+async def run_worker(settings: Settings, runtime: Runtime | None = None) -> None:
+    """``runtime``: one serving Prometheus metrics (closer.metrics), else Temporal's default."""
+    client = await connect(settings.temporal, timeout=CONNECT_TIMEOUT_SECONDS, runtime=runtime, service="closer-worker")
     await check_namespace(client, settings.temporal)
     await check_search_attributes(client, settings.temporal.namespace)
     clients = ClientPool(settings.profiles)
@@ -115,6 +121,8 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # Only where metrics are served: a visibility query every few seconds is for someone to read.
+    watches = asyncio.create_task(report_active_watches(client, runtime.metric_meter)) if runtime else None
     try:
         async with worker:
             logging.info(
@@ -124,8 +132,14 @@ async def run_worker(settings: Settings) -> None:
                 ", ".join(settings.profiles) or "none",
             )
             logging.info("closure callbacks: %s", _describe_callbacks(settings.callbacks))
+            if runtime is not None:
+                logging.info("metrics on http://%s/metrics", metrics_address())
+            if tracing_enabled():
+                logging.info("traces exported over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT)")
             await stop.wait()
     finally:
+        if watches is not None:
+            watches.cancel()
         await clients.aclose()
         await callbacks.aclose()
 
@@ -156,7 +170,12 @@ def main() -> int:
         )
         return 2
     try:
-        asyncio.run(run_worker(settings))
+        runtime = telemetry_runtime(metrics_address())
+    except MetricsSettingsError as error:
+        print(f"closer worker: {error}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(run_worker(settings, runtime))
     except CannotServe as error:
         print(f"closer worker: {error}", file=sys.stderr)
         return 2
@@ -174,6 +193,7 @@ def main() -> int:
 
 if __name__ == "__main__":
     code = main()
+    flush_traces()
     # Leave without interpreter finalization: the Temporal SDK's Rust threads can abort a process
     # that is finalizing (temporalio/sdk-python#300), and by now everything is closed.
     logging.shutdown()

@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from .callback_config import CallbackConfig, origin_of
 from .heartbeat import heartbeating
+from .metrics import count_failed_callback_attempt
 from .models import CallbackDelivery, CallbackResult
 
 #: Standard Webhooks recommends giving receivers 15 to 30 s to answer.
@@ -70,6 +71,7 @@ class CallbackActivities:
         try:
             response = await self._http.post(url, content=body.encode(), headers=headers)
         except httpx.HTTPError as error:  # timeouts, refused or reset connections
+            count_failed_callback_attempt()
             raise ApplicationError(
                 f"attempt {attempt}: no answer from {origin} ({type(error).__name__})",
                 {"attempt": attempt},
@@ -77,6 +79,7 @@ class CallbackActivities:
             ) from None
         if response.is_success:
             return CallbackResult(status="delivered", attempts=attempt, delivered_at=datetime.now(timezone.utc))
+        count_failed_callback_attempt()
         raise _refused(attempt, origin, response)
 
     def _check_allowed(self, url: str) -> None:

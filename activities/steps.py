@@ -20,6 +20,7 @@ from genesys import (
 
 from .errors import application_error, unknown_profile_error
 from .heartbeat import heartbeating
+from .metrics import record_genesys_calls
 from .models import (
     CommunicationSnapshot,
     ConversationRef,
@@ -44,7 +45,8 @@ StepMethod = Callable[[Any, In], Awaitable[R]]
 
 
 def genesys_step(name: str) -> Callable[[StepMethod[In, R]], StepMethod[In, R]]:
-    """Make a method an activity called ``name``: heartbeating, counting its calls, typed errors."""
+    """Make a method an activity called ``name``: heartbeating, counting its calls (and recording
+    them as metrics: closer_genesys_calls_total, ...), typed errors."""
 
     def decorate(method: StepMethod[In, R]) -> StepMethod[In, R]:
         @activity.defn(name=name)
@@ -58,7 +60,9 @@ def genesys_step(name: str) -> Callable[[StepMethod[In, R]], StepMethod[In, R]]:
                     raise application_error(error, name) from None
                 except UnknownProfile as error:
                     raise unknown_profile_error(error) from None
-            result.calls = calls[0]
+                finally:
+                    record_genesys_calls(calls.calls)  # failed attempts' calls count too
+            result.calls = calls.count
             return result
 
         return run

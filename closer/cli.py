@@ -32,8 +32,10 @@ from workflows.policies import DEFAULT_VERIFY_TIMEOUT_SECONDS
 
 from . import search_attributes
 from .logs import LogFormatError, configure_logging
+from .metrics import MetricsSettingsError, metrics_address, telemetry_runtime
 from .settings import TemporalSettings, profile_names_from_env, profile_variables
 from .temporal import CannotConnect, connect, start_termination
+from .tracing import flush_traces
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -80,6 +82,7 @@ def main() -> NoReturn:
         code = 0
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
+    flush_traces()  # the spans of workflows this command started (with OTEL_EXPORTER_OTLP_ENDPOINT set)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
@@ -275,7 +278,14 @@ def api(host: str, port: int) -> None:
         )
     # JSON: uvicorn's own lines (startup, access) go through closer's handler; text: uvicorn's format.
     logs: dict[str, Any] = {"log_config": None} if _configure_logging(logging.INFO) == "json" else {}
-    uvicorn.run(create_app(TemporalSettings.from_env(), keys), host=host, port=port, log_level="info", **logs)
+    try:
+        # Prometheus metrics on CLOSER_METRICS_PORT (a port of their own, without API keys): requests
+        # by route and status, and the Temporal client's own metrics.
+        runtime = telemetry_runtime(metrics_address())
+    except MetricsSettingsError as error:
+        raise CannotStart(str(error)) from None
+    app = create_app(TemporalSettings.from_env(), keys, runtime)
+    uvicorn.run(app, host=host, port=port, log_level="info", **logs)
 
 
 @cli.command()

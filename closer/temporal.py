@@ -12,6 +12,7 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.runtime import Runtime
 
 from workflows import (
     TerminateConversation,
@@ -22,6 +23,7 @@ from workflows import (
 from workflows.contract import InvalidInput, parse
 
 from .settings import SettingsError, TemporalSettings
+from .tracing import tracing_interceptors
 
 __all__ = [
     "CannotConnect",
@@ -47,20 +49,31 @@ class CannotConnect(RuntimeError):
     """
 
 
-async def connect(settings: TemporalSettings, *, timeout: float | None = None) -> Client:
+async def connect(
+    settings: TemporalSettings, *, timeout: float | None = None, runtime: Runtime | None = None, service: str = "closer"
+) -> Client:
     """A Temporal client that speaks the workflows' pydantic models, as ``settings`` describe it
     (address, namespace, API key, TLS/mTLS: ``TemporalSettings.from_env``, through envconfig).
 
     Every failure is a CannotConnect whose message is one line saying what to fix: settings that
     cannot work (a missing certificate file, a malformed address), an address nobody answers, a
     TLS mismatch, refused credentials. With ``timeout``, give up rather than keep waiting.
+
+    ``runtime``: the Temporal runtime (one serving Prometheus metrics: closer.metrics), else the
+    default. With an OTLP endpoint configured the client traces (closer.tracing), as ``service``.
     """
     try:
         options = settings.connect_options()
     except SettingsError as error:
         raise CannotConnect(str(error)) from None
     try:
-        return await asyncio.wait_for(Client.connect(**options, data_converter=pydantic_data_converter), timeout)
+        connecting = Client.connect(
+            **options,
+            data_converter=pydantic_data_converter,
+            interceptors=tracing_interceptors(service),
+            runtime=runtime,
+        )
+        return await asyncio.wait_for(connecting, timeout)
     except asyncio.TimeoutError:
         raise CannotConnect(
             f"no answer from Temporal at {settings.address} within {timeout:g} s: check {settings.source('address')} "

@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
@@ -37,17 +38,30 @@ HTTP_TIMEOUT_SECONDS = 10.0
 
 _RECORDINGS = TypeAdapter(list[Recording])
 
-# The count of API calls made in the current task (an activity), when someone is counting.
-_calls: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("genesys_calls", default=None)
+
+@dataclass
+class CallLog:
+    """The API calls (token requests excluded) made in a block: each one's operation (the client
+    method), status (the HTTP status, or ``unreachable``) and seconds it waited for the pacer."""
+
+    calls: list[tuple[str, str, float]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.calls)
+
+
+# The log of API calls made in the current task (an activity), when someone is counting.
+_calls: contextvars.ContextVar[CallLog | None] = contextvars.ContextVar("genesys_calls", default=None)
 
 
 @contextlib.contextmanager
-def counting_calls() -> Iterator[list[int]]:
-    """Count the API calls (token requests excluded) made inside the block: ``counter[0]``."""
-    counter = [0]
-    reset = _calls.set(counter)
+def counting_calls() -> Iterator[CallLog]:
+    """Log the API calls (token requests excluded) made inside the block."""
+    log = CallLog()
+    reset = _calls.set(log)
     try:
-        yield counter
+        yield log
     finally:
         _calls.reset(reset)
 
@@ -79,13 +93,15 @@ class GenesysClient:
 
     async def get_conversation(self, conversation_id: str) -> Conversation:
         """``GET /api/v2/conversations/{conversationId}``: the only read that has ``endTime``."""
-        response = await self._request("GET", f"/api/v2/conversations/{conversation_id}")
+        response = await self._request("get_conversation", "GET", f"/api/v2/conversations/{conversation_id}")
         return Conversation.model_validate(response.json())
 
     async def get_message_conversation(self, conversation_id: str) -> MessageConversation:
         """``GET /api/v2/conversations/messages/{conversationId}``: each participant's messages with
         their ``messageTime``, the conversation's activity. No ``endTime`` here."""
-        response = await self._request("GET", f"/api/v2/conversations/messages/{conversation_id}")
+        response = await self._request(
+            "get_message_conversation", "GET", f"/api/v2/conversations/messages/{conversation_id}"
+        )
         return MessageConversation.model_validate(response.json())
 
     async def query_conversation_details(
@@ -95,13 +111,18 @@ class GenesysClient:
         the web messaging conversations that started in the interval and that analytics does not
         know to have ended. Analytics lags: a hit is a candidate to read, not a verdict."""
         query = ConversationQuery.open_web_messaging(interval_start, interval_end, page_number, page_size)
-        response = await self._request("POST", "/api/v2/analytics/conversations/details/query", json=query.to_wire())
+        response = await self._request(
+            "query_conversation_details", "POST", "/api/v2/analytics/conversations/details/query", json=query.to_wire()
+        )
         return AnalyticsConversationQueryResponse.model_validate(response.json())
 
     async def get_message_texts(self, conversation_id: str, message_ids: list[str]) -> list[MessageData]:
         """``POST /api/v2/conversations/messages/{conversationId}/messages/bulk``."""
         response = await self._request(
-            "POST", f"/api/v2/conversations/messages/{conversation_id}/messages/bulk", json=message_ids
+            "get_message_texts",
+            "POST",
+            f"/api/v2/conversations/messages/{conversation_id}/messages/bulk",
+            json=message_ids,
         )
         return TextMessageListing.model_validate(response.json()).entities
 
@@ -112,6 +133,7 @@ class GenesysClient:
     ) -> None:
         """``PATCH /api/v2/conversations/messages/{conversationId}/participants/{participantId}``: 202."""
         await self._request(
+            "patch_message_participant",
             "PATCH",
             f"/api/v2/conversations/messages/{conversation_id}/participants/{participant_id}",
             json=body.to_wire(),
@@ -120,6 +142,7 @@ class GenesysClient:
     async def disconnect_message_conversation(self, conversation_id: str) -> None:
         """``PATCH /api/v2/conversations/messages/{conversationId}`` ``{"state":"disconnected"}``."""
         await self._request(
+            "disconnect_message_conversation",
             "PATCH",
             f"/api/v2/conversations/messages/{conversation_id}",
             json=ConversationStateRequest().to_wire(),
@@ -130,6 +153,7 @@ class GenesysClient:
     ) -> None:
         """``POST .../participants/{participantId}/communications/{communicationId}/wrapup``: 202."""
         await self._request(
+            "apply_wrapup",
             "POST",
             f"/api/v2/conversations/messages/{conversation_id}/participants/{participant_id}"
             f"/communications/{communication_id}/wrapup",
@@ -139,6 +163,7 @@ class GenesysClient:
     async def send_message(self, conversation_id: str, communication_id: str, text: str) -> MessageData:
         """``POST /api/v2/conversations/messages/{conversationId}/communications/{communicationId}/messages``."""
         response = await self._request(
+            "send_message",
             "POST",
             f"/api/v2/conversations/messages/{conversation_id}/communications/{communication_id}/messages",
             json=AdditionalMessage(text_body=text).to_wire(),
@@ -147,13 +172,13 @@ class GenesysClient:
 
     async def teardown(self, conversation_id: str) -> None:
         """``POST /api/v2/conversations/{conversationId}/disconnect``: the last resort, 202."""
-        await self._request("POST", f"/api/v2/conversations/{conversation_id}/disconnect")
+        await self._request("teardown", "POST", f"/api/v2/conversations/{conversation_id}/disconnect")
 
     # --- transcripts -----------------------------------------------------------------------
 
     async def get_recordings(self, conversation_id: str) -> list[Recording]:
         """``GET /api/v2/conversations/{conversationId}/recordings``."""
-        response = await self._request("GET", f"/api/v2/conversations/{conversation_id}/recordings")
+        response = await self._request("get_recordings", "GET", f"/api/v2/conversations/{conversation_id}/recordings")
         return _RECORDINGS.validate_python(response.json() or [])
 
     async def schedule_recording_deletion(
@@ -161,6 +186,7 @@ class GenesysClient:
     ) -> Recording:
         """``PUT /api/v2/conversations/{conversationId}/recordings/{recordingId}`` with ``deleteDate``."""
         response = await self._request(
+            "schedule_recording_deletion",
             "PUT",
             f"/api/v2/conversations/{conversation_id}/recordings/{recording_id}",
             json=retention.to_wire(),
@@ -169,13 +195,13 @@ class GenesysClient:
 
     # --- transport -------------------------------------------------------------------------
 
-    async def _request(self, method: str, path: str, *, json: object = None) -> httpx.Response:
+    async def _request(self, operation: str, method: str, path: str, *, json: object = None) -> httpx.Response:
         token = await self._tokens.token()
-        response = await self._send(method, path, json, token)
+        response = await self._send(operation, method, path, json, token)
         if response.status_code == 401:
             # The token may have expired early or been revoked: fetch a new one, once.
             self._tokens.invalidate(token)
-            response = await self._send(method, path, json, await self._tokens.token())
+            response = await self._send(operation, method, path, json, await self._tokens.token())
         if response.is_error:
             error = error_from_response(response)
             if isinstance(error, RateLimited):
@@ -186,14 +212,18 @@ class GenesysClient:
             raise error
         return response
 
-    async def _send(self, method: str, path: str, json: object, token: str) -> httpx.Response:
-        await self._pacer.wait_turn()
-        counter = _calls.get()
-        if counter is not None:
-            counter[0] += 1
+    async def _send(self, operation: str, method: str, path: str, json: object, token: str) -> httpx.Response:
+        waited = await self._pacer.wait_turn()
+        status = "unreachable"
         try:
-            return await self._http.request(method, path, json=json, headers={"Authorization": f"Bearer {token}"})
+            response = await self._http.request(method, path, json=json, headers={"Authorization": f"Bearer {token}"})
+            status = str(response.status_code)
+            return response
         except httpx.TimeoutException:
             raise Unreachable(f"{method} {path}: no answer in time") from None
         except httpx.TransportError as exc:
             raise Unreachable(f"{method} {path}: {type(exc).__name__}") from None
+        finally:
+            log = _calls.get()
+            if log is not None:
+                log.calls.append((operation, status, waited))

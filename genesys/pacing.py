@@ -32,7 +32,8 @@ class RequestPacer:
         self._sends: deque[float] = deque()  # when each request in the window goes (or went)
         self._hold_until = 0.0
 
-    async def wait_turn(self) -> None:
+    async def wait_turn(self) -> float:
+        """Wait until this request may go; returns the seconds waited."""
         now = time.monotonic()
         while self._sends and self._sends[0] <= now - self._window:
             self._sends.popleft()
@@ -43,6 +44,7 @@ class RequestPacer:
         self._sends.append(at)
         if at > now:
             await asyncio.sleep(at - now)
+        return at - now
 
     def hold_off(self, seconds: float) -> None:
         """Nobody sends before ``seconds`` from now (after a 429)."""

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 
 import uvicorn
+from temporalio.runtime import Runtime
 
 from closer.api import create_app
 from closer.settings import TemporalSettings
@@ -21,8 +22,8 @@ _START_TIMEOUT_S = 10.0
 
 
 class ApiServer:
-    def __init__(self, temporal: TemporalSettings, api_keys: Sequence[str]) -> None:
-        self._app = create_app(temporal, api_keys)
+    def __init__(self, temporal: TemporalSettings, api_keys: Sequence[str], runtime: Runtime | None = None) -> None:
+        self._app = create_app(temporal, api_keys, runtime)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.url = ""

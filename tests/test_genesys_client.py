@@ -29,7 +29,8 @@ async def test_token_is_fetched_once_and_reused(emulator) -> None:
     async with GenesysClient(emulator_profile(emulator.url)) as client:
         with counting_calls() as calls:
             await asyncio.gather(*(client.get_conversation(cid) for _ in range(5)))
-        assert calls[0] == 5
+        assert calls.count == 5
+        assert calls.calls == [("get_conversation", "200", 0.0)] * 5  # operation, status, pacer wait
         assert client._tokens.fetches == 1
 
 

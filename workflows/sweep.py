@@ -19,6 +19,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.metrics import SWEEP_WATCHES_STARTED, SWEEPS
     from activities.sweep import (
         PageResult,
         QueryPageInput,
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from . import search_attributes
     from .contract import InvalidInput, invalid_input_error, parse, workflow_input
     from .durations import format_duration
+    from .metrics import count
     from .policies import (
         STEP_HEARTBEAT_TIMEOUT,
         STEP_RETRY_POLICY,
@@ -70,6 +72,7 @@ class SweepStaleConversations:
             workflow.upsert_search_attributes(
                 [search_attributes.OUTCOME.value_set("failed"), search_attributes.STEP.value_set("done")]
             )
+            count(SWEEPS, outcome="failed")
             raise
         memory.page -= 1
         if memory.page == 0:
@@ -140,12 +143,14 @@ class SweepStaleConversations:
             retry_policy=STEP_RETRY_POLICY,
         )
         memory.result.watches_started += started.started
+        count(SWEEP_WATCHES_STARTED, started.started)
         memory.result.already_watched += started.already_watched
 
     def _finish(self) -> SweepResult:
         workflow.upsert_search_attributes(
             [search_attributes.OUTCOME.value_set(SWEPT), search_attributes.STEP.value_set("done")]
         )
+        count(SWEEPS, outcome=SWEPT)
         self._details("done")
         return self._memory.result
 

@@ -15,6 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from activities.callbacks import CALLBACK_NOT_ALLOWED, CallbackActivities
+    from activities.metrics import CALLBACKS, TERMINATIONS
     from activities.models import (
         CallbackDelivery,
         CloseInput,
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
 
     from . import search_attributes
     from .contract import invalid_input_error, root_message, workflow_input
+    from .metrics import count
     from .models import (
         WORKFLOW_TYPE,
         CallbackReport,
@@ -128,6 +130,7 @@ class TerminateConversation:
         self._current = None
         self._finished = self._result  # final: the progress query shows it while the callback goes out
         self._upsert(search_attributes.OUTCOME.value_set(outcome))
+        count(TERMINATIONS, outcome=outcome)
         if self._findable:
             await self._send_callback()
         self._upsert(search_attributes.STEP.value_set("done"))
@@ -172,10 +175,12 @@ class TerminateConversation:
         except ActivityError as failure:
             report.status = "failed"
             report.error, report.attempts = _callback_failure(failure)
+            count(CALLBACKS, status="failed")
         else:
             if delivered.status == "not_configured":
                 self._result.callback = CallbackReport(status="not_configured")
             else:
+                count(CALLBACKS, status="delivered")
                 report.status, report.attempts, report.delivered_at = (
                     "delivered",
                     delivered.attempts,

@@ -17,6 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.metrics import WATCHES
     from activities.models import ConversationRef, GoodbyeInput
     from activities.termination import TerminationActivities
     from activities.watch import ActivityReadInput, JoinTerminationInput, WatchActivities, join_termination
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from . import search_attributes
     from .contract import InvalidInput, invalid_input_error, parse, root_message, workflow_input
     from .durations import format_duration
+    from .metrics import count
     from .models import TerminateRequest, TerminateResult, workflow_id
     from .policies import (
         JOIN_TERMINATION_START_TO_CLOSE,
@@ -151,6 +153,7 @@ class WatchConversation:
         workflow.upsert_search_attributes(
             [search_attributes.OUTCOME.value_set(outcome), search_attributes.STEP.value_set("done")]
         )
+        count(WATCHES, outcome=outcome)
         memory = self._memory
         self._result = WatchResult(
             conversation_id=self._request.conversation_id,

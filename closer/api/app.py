@@ -7,7 +7,9 @@ from functools import partial
 from importlib.metadata import version
 
 from fastapi import APIRouter, Depends, FastAPI
+from temporalio.runtime import Runtime
 
+from ..metrics import HttpMetrics
 from ..settings import TemporalSettings
 from . import health, terminations, watches
 from .auth import ApiKeys
@@ -20,8 +22,11 @@ from .problems import install_problem_handlers, problem_responses
 V1_ROUTERS: Sequence[APIRouter] = (terminations.router, watches.router)
 
 
-def create_app(temporal: TemporalSettings, api_keys: Sequence[str]) -> FastAPI:
-    """The API, starting terminations on ``temporal.task_queue``; connects to Temporal on first use."""
+def create_app(temporal: TemporalSettings, api_keys: Sequence[str], runtime: Runtime | None = None) -> FastAPI:
+    """The API, starting terminations on ``temporal.task_queue``; connects to Temporal on first use.
+
+    With ``runtime`` (one serving Prometheus metrics on CLOSER_METRICS_PORT: closer.metrics), its
+    Temporal client uses it and every request is counted and timed there, by route and status."""
     app = FastAPI(
         title="closer",
         version=version("closer"),
@@ -29,7 +34,9 @@ def create_app(temporal: TemporalSettings, api_keys: Sequence[str]) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    app.state.temporal = TemporalConnection(temporal)
+    app.state.temporal = TemporalConnection(temporal, runtime)
+    if runtime is not None:
+        app.add_middleware(HttpMetrics, meter=runtime.metric_meter)
     install_problem_handlers(app)
     app.include_router(health.router)
     for router in V1_ROUTERS:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from ..settings import TemporalSettings
 from ..temporal import CannotConnect, connect
@@ -29,8 +30,9 @@ class TemporalUnavailable(Exception):
 
 
 class TemporalConnection:
-    def __init__(self, settings: TemporalSettings) -> None:
+    def __init__(self, settings: TemporalSettings, runtime: Runtime | None = None) -> None:
         self.settings = settings
+        self._runtime = runtime
         self._client: Client | None = None
         self._connecting = asyncio.Lock()  # one connection attempt at a time, not one per request
 
@@ -39,7 +41,9 @@ class TemporalConnection:
             async with self._connecting:
                 if self._client is None:
                     try:
-                        self._client = await connect(self.settings, timeout=CONNECT_TIMEOUT_SECONDS)
+                        self._client = await connect(
+                            self.settings, timeout=CONNECT_TIMEOUT_SECONDS, runtime=self._runtime, service="closer-api"
+                        )
                     except (RuntimeError, asyncio.TimeoutError, OSError) as error:
                         # What to fix is for the operator's log (one line, no secret: CannotConnect's
                         # message); callers learn only that Temporal is unavailable.
