@@ -17,6 +17,7 @@ from workflows.durations import format_duration
 from . import sweeps
 from .cli import CannotStart, _check_profile, _valid, reach_temporal
 from .settings import TemporalSettings
+from .watch_cli import watch_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -186,14 +187,7 @@ def _on_schedule(act: Callable[[Client, str], Awaitable[None]], schedule_id: str
 
 
 def _request(options: dict[str, Any]) -> SweepRequest:
-    close = {
-        "goodbye": options.pop("goodbye"),
-        "wrapup_code": options.pop("wrapup_code"),
-        "allow_teardown": not options.pop("no_teardown"),
-        "delete_transcript": options.pop("delete_transcript"),
-    }
-    options["mode"] = options["mode"].replace("-", "_")
-    request = _valid(SweepRequest, close=close, **{k: v for k, v in options.items() if v is not None})
+    request = _valid(SweepRequest, **watch_settings(options))
     _check_profile(request.profile)
     return request
 

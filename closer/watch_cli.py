@@ -77,6 +77,11 @@ def _request(conversation_id: str, profile: str, options: dict[str, Any]) -> Wat
         raise CannotStart(
             "--idle is required to start or change a watch (e.g. --idle 15m); or give --touch, --cancel or --status"
         )
+    return _valid(WatchRequest, conversation_id=conversation_id, profile=profile, **watch_settings(options))
+
+
+def watch_settings(options: dict[str, Any]) -> dict[str, Any]:
+    """The watch policy options (``closer watch``, ``closer sweep``) as ``WatchSettings`` fields."""
     close = {
         "goodbye": options.pop("goodbye"),
         "wrapup_code": options.pop("wrapup_code"),
@@ -84,8 +89,7 @@ def _request(conversation_id: str, profile: str, options: dict[str, Any]) -> Wat
         "delete_transcript": options.pop("delete_transcript"),
     }
     options["mode"] = options["mode"].replace("-", "_")
-    fields = {k: v for k, v in options.items() if v is not None}
-    return _valid(WatchRequest, conversation_id=conversation_id, profile=profile, close=close, **fields)
+    return {"close": close, **{k: v for k, v in options.items() if v is not None}}
 
 
 async def _run(

@@ -47,6 +47,13 @@ def _parse(value: Any) -> timedelta:
     raise ValueError(f"expected a duration ({EXAMPLES})")
 
 
+def check_within(value: timedelta, maximum: timedelta) -> timedelta:
+    """``value`` if more than 0 and at most ``maximum``; a ValueError saying so otherwise."""
+    if not timedelta(0) < value <= maximum:
+        raise ValueError(f"must be more than 0 and at most {format_duration(maximum)} (got {format_duration(value)})")
+    return value
+
+
 def format_duration(value: timedelta) -> str:
     """The short form: ``15m``, ``1h30m``, ``90s`` stays ``1m30s``; fractions of a second kept."""
     total = value.total_seconds()

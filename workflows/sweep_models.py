@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from .contract import InputModel, ResultModel
-from .durations import Duration, format_duration
+from .durations import Duration, check_within
 from .watch_models import WatchSettings
 
 SWEEP_WORKFLOW_TYPE = "SweepStaleConversations"
@@ -58,11 +58,7 @@ class SweepRequest(WatchSettings):
     @field_validator("lookback")
     @classmethod
     def _lookback(cls, value: timedelta) -> timedelta:
-        if not timedelta(0) < value <= LOOKBACK_MAX:
-            raise ValueError(
-                f"must be more than 0 and at most {format_duration(LOOKBACK_MAX)} (got {format_duration(value)})"
-            )
-        return value
+        return check_within(value, LOOKBACK_MAX)
 
     @model_validator(mode="after")
     def _no_deadline(self) -> SweepRequest:

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from .contract import InputModel, ResultModel, check_text
-from .durations import Duration, format_duration
+from .durations import Duration, check_within, format_duration
 from .models import GOODBYE_MAX_CHARS, ConversationTarget, TerminateResult, TerminationOptions
 
 WATCH_WORKFLOW_TYPE = "WatchConversation"
@@ -55,20 +55,12 @@ class WatchSettings(InputModel):
     @field_validator("idle")
     @classmethod
     def _idle(cls, value: timedelta) -> timedelta:
-        if not timedelta(0) < value <= IDLE_MAX:
-            raise ValueError(
-                f"must be more than 0 and at most {format_duration(IDLE_MAX)} (got {format_duration(value)})"
-            )
-        return value
+        return check_within(value, IDLE_MAX)
 
     @field_validator("max_duration")
     @classmethod
     def _max_duration(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and not timedelta(0) < value <= MAX_DURATION_MAX:
-            raise ValueError(
-                f"must be more than 0 and at most {format_duration(MAX_DURATION_MAX)} (got {format_duration(value)})"
-            )
-        return value
+        return None if value is None else check_within(value, MAX_DURATION_MAX)
 
     @field_validator("warning")
     @classmethod
