@@ -39,8 +39,8 @@ from emulator.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 from .env import SHORT, EmulatorProcess, new_id, percentile, scale
 
-IDLE_S = 20
-PERIODS = 3
+IDLE_S = 30
+PERIODS = 4
 READ_PREFIX = "/api/v2/conversations/messages/"
 REPO = Path(__file__).resolve().parent.parent
 #: The worker's settings for this run (the same variables as in production).
@@ -173,7 +173,7 @@ async def _events_per_period(client: Client, ids: list[str]) -> float:
 
 
 async def measure(client: Client) -> dict:
-    n = int(os.environ.get("BENCH_WATCHES_N") or scale(2000, 500))
+    n = int(os.environ.get("BENCH_WATCHES_N") or scale(1000, 300))
     with EmulatorProcess(rate_limit_per_minute=None, analytics_lag_s=0) as emu:
         queue = f"bench-watches-{new_id()}"
         worker = _spawn_worker(_worker_env(client, emu.url, queue))
@@ -190,6 +190,7 @@ async def measure(client: Client) -> dict:
             started = time.time()
             ids = await _seed_and_watch(client, emu.url, n, queue, keeper)
             start_s = time.time() - started
+            steady_from = time.time() + 1.5 * IDLE_S  # after the start's burst has been read out
             # Every watch through PERIODS idle periods (from the last start).
             rss_samples = []
             end = time.time() + PERIODS * (IDLE_S + 1.5) + 1
@@ -211,6 +212,7 @@ async def measure(client: Client) -> dict:
         data = json.dumps({"reads": keeper.reads, "messages": keeper.messages, "cutoff": cutoff})
         await asyncio.to_thread(Path(dump).write_text, data)
     lateness: list[float] = []
+    steady: list[float] = []  # dues after the starts' burst
     reads = dues = 0
     for conversation_id in ids:
         read_times, message_times = keeper.reads[conversation_id], keeper.messages[conversation_id]
@@ -228,6 +230,8 @@ async def measure(client: Client) -> dict:
             dues += 1
             if k < len(read_times):
                 lateness.append(read_times[k] - due)
+                if due >= steady_from:
+                    steady.append(read_times[k] - due)
     finished = [s for s in states if getattr(s, "outcome", None) is not None]
     return {
         "n": n,
@@ -243,6 +247,9 @@ async def measure(client: Client) -> dict:
         "reads_timed": len(lateness),
         "timer_lateness_p50_s": percentile(lateness, 0.5),
         "timer_lateness_p99_s": percentile(lateness, 0.99),
+        "timer_lateness_steady_p50_s": percentile(steady, 0.5),
+        "timer_lateness_steady_p99_s": percentile(steady, 0.99),
+        "reads_timed_steady": len(steady),
         "history_events_per_idle_period": events,
         "closed_early": len(finished),
         "keeper_failures": keeper.failures,
