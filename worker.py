@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from datetime import timedelta
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
@@ -39,6 +40,29 @@ from workflows.sandbox import workflow_runner
 CONNECT_TIMEOUT_SECONDS = 15.0
 #: On shutdown, running steps get this long to finish before they are cancelled (and retried elsewhere).
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
+#: The worker's limits, each from an optional variable (unset or empty: the Temporal SDK's default):
+#: how many workflows it keeps in memory (more are replayed from their history when their next task
+#: comes), and how many workflow tasks and steps it runs at once. See Performance in the README.
+WORKER_LIMITS = {
+    "max_cached_workflows": "CLOSER_MAX_CACHED_WORKFLOWS",
+    "max_concurrent_workflow_tasks": "CLOSER_MAX_CONCURRENT_WORKFLOW_TASKS",
+    "max_concurrent_activities": "CLOSER_MAX_CONCURRENT_ACTIVITIES",
+}
+
+
+def worker_limits(environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """``Worker`` keyword arguments from the CLOSER_MAX_* variables that are set; ValueError if one
+    is not a positive whole number (a cache of 0 is allowed: no cache)."""
+    env = os.environ if environ is None else environ
+    limits = {}
+    for argument, variable in WORKER_LIMITS.items():
+        value = env.get(variable, "").strip()
+        if not value:
+            continue
+        if not value.isdigit() or (int(value) == 0 and argument != "max_cached_workflows"):
+            raise ValueError(f"{variable} is {value!r}: set it to a positive whole number, or leave it unset")
+        limits[argument] = int(value)
+    return limits
 
 
 def build_worker(
@@ -46,6 +70,7 @@ def build_worker(
 ) -> Worker:
     """Without ``callbacks``, terminations send no callback and a request's callback URL is refused."""
     callbacks = callbacks or CallbackActivities(CallbackConfig())
+    limits = worker_limits()
     return Worker(
         client,
         task_queue=task_queue,
@@ -62,6 +87,9 @@ def build_worker(
         # instead of the SDK's traceback per retry; every attempt's duration as a metric. (The
         # tracing interceptor, when configured, comes with the client: closer.tracing.)
         interceptors=[FailedAttemptLog(), StepMetrics()],
+        max_cached_workflows=limits.get("max_cached_workflows", 1000),  # the SDK's default
+        max_concurrent_workflow_tasks=limits.get("max_concurrent_workflow_tasks"),
+        max_concurrent_activities=limits.get("max_concurrent_activities"),
     )
 
 
@@ -168,6 +196,11 @@ def main() -> int:
             "GENESYSCLOUD_OAUTHCLIENT_SECRET and GENESYSCLOUD_REGION",
             file=sys.stderr,
         )
+        return 2
+    try:
+        worker_limits()
+    except ValueError as error:
+        print(f"closer worker: {error}", file=sys.stderr)
         return 2
     try:
         runtime = telemetry_runtime(metrics_address())

@@ -12,10 +12,16 @@ from pathlib import Path
 
 from closer.dev_server import start_dev_server
 
-from . import budget, calls, latency, throughput
+from . import budget, calls, latency, throughput, watches
 from .env import SHORT
 
-PARTS = {"throughput": throughput.measure, "calls": calls.measure, "latency": latency.measure, "budget": budget.measure}
+PARTS = {
+    "throughput": throughput.measure,
+    "calls": calls.measure,
+    "latency": latency.measure,
+    "budget": budget.measure,
+    "watches": watches.measure,
+}
 LATEST = Path(__file__).with_name("latest.json")
 
 
@@ -59,6 +65,30 @@ def table(results: dict) -> str:
             )
         )
         rows.append(("latency p99", f"{lat['latency_p99_s']:.2f} s", ""))
+    if w := results.get("watches"):
+        scaled = f", scaled from {w['n']}" if w["extrapolated"] else ""
+        rows.append(
+            (
+                f"watch_rss_mib_per_10k ({w['n']} watches, one worker)",
+                f"{w['watch_rss_mib_per_10k']:.0f} MiB{scaled}",
+                f"<= 1024 MiB (worker {w['rss_before_mib']:.0f} -> {w['rss_after_mib']:.0f} MiB)",
+            )
+        )
+        rows.append(
+            (
+                f"reads_per_idle_period (idle {w['idle_s']} s)",
+                f"{w['reads_per_idle_period']:.2f}",
+                f"1 ({w['idle_periods']} periods)",
+            )
+        )
+        rows.append(
+            (
+                "timer lateness p99 (read - due), steady",
+                f"{w['timer_lateness_steady_p99_s']:.2f} s",
+                f"<= 1 s (p50 {w['timer_lateness_steady_p50_s']:.2f} s; all dues p99 {w['timer_lateness_p99_s']:.2f} s)",
+            )
+        )
+        rows.append(("history events per watch per idle period", f"{w['history_events_per_idle_period']:.1f}", ""))
     for shape, (measured, minimum) in (results.get("calls") or {}).get("calls_per_termination", {}).items():
         rows.append((f"calls: {shape}", str(measured), f"minimum {minimum}"))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -78,8 +108,10 @@ def main() -> None:
         "rate_limited_share": results.get("budget", {}).get("rate_limited_share"),
         "latency_p50_s": results.get("latency", {}).get("latency_p50_s"),
         "latency_p99_s": results.get("latency", {}).get("latency_p99_s"),
-        "watch_rss_mib_per_10k": None,  # not measured yet (issue 8, part 5)
-        "reads_per_idle_period": None,
+        "watch_rss_mib_per_10k": results.get("watches", {}).get("watch_rss_mib_per_10k"),
+        "reads_per_idle_period": results.get("watches", {}).get("reads_per_idle_period"),
+        "timer_lateness_p99_s": results.get("watches", {}).get("timer_lateness_steady_p99_s"),
+        "history_events_per_idle_period": results.get("watches", {}).get("history_events_per_idle_period"),
         "calls_per_termination": results.get("calls", {}).get("calls_per_termination"),
         "details": results,
     }

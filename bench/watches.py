@@ -1,0 +1,259 @@
+"""Watches at scale: N concurrent watches held by one worker process (``python worker.py``, so its
+RSS can be read from /proc), the emulator in another.
+
+Each watch (mode ``any``, idle ``IDLE_S``, no warning) is on a conversation seeded with
+``last_message_age_s=0``; after each of the watch's reads a keeper sends a customer message (admin
+API) halfway to the due time that read left, so every read finds newer activity and the watch sleeps
+on instead of closing (timers then fire every ~2/3 of the idle time: each due time is the latest
+message + idle). Each due time is exact: the latest message the previous read saw + idle.
+
+- RSS per watch: the worker's VmRSS with all N watches waiting, minus after a warm-up (a few watches
+  run and cancelled), divided by N; shown for 10k.
+- reads per idle period: the watch's reads of ``GET …/messages/{id}`` (emulator log) after its first,
+  divided by the due times that passed.
+- timer lateness: each read's time in the emulator log minus its due time (same clock: the message's
+  ``messageTime`` comes from the emulator too). It includes the read's own request, so it bounds the
+  timer's lateness from above.
+- history events per idle period: from a few watches' histories, the events between their first and
+  last timer firing divided by the timers fired in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from closer.watches import cancel, watch, watch_state
+from emulator.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+
+from .env import SHORT, EmulatorProcess, new_id, percentile, scale
+
+IDLE_S = 30
+PERIODS = 4
+READ_PREFIX = "/api/v2/conversations/messages/"
+REPO = Path(__file__).resolve().parent.parent
+#: The worker's settings for this run (the same variables as in production).
+WORKER_ENV = {"CLOSER_MAX_CACHED_WORKFLOWS": "1000"}
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def _time(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+class Keeper:
+    """Sends each watched conversation a customer message shortly after each read of it."""
+
+    def __init__(self, emu: EmulatorProcess, ids: set[str]) -> None:
+        self.emu, self.ids = emu, ids
+        self.reads: dict[str, list[float]] = defaultdict(list)
+        self.messages: dict[str, list[float]] = defaultdict(list)
+        self.cursor = 0
+        self.running = True
+        self.failures = 0
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(base_url=f"{self.emu.url}/emulator", timeout=60) as http:
+            gate = asyncio.Semaphore(16)
+
+            async def message(conversation_id: str, at: float) -> None:
+                await asyncio.sleep(max(0.0, at - time.time()))
+                async with gate:
+                    answer = await http.post(
+                        f"/conversations/{conversation_id}/messages", json={"from": "customer", "text": "still here"}
+                    )
+                if answer.status_code >= 300:
+                    self.failures += 1
+                    return
+                self.messages[conversation_id].append(_time(answer.json()["messageTime"]))
+
+            pending: set[asyncio.Task[None]] = set()
+            while self.running:
+                answer = await http.get("/requests", params={"since": self.cursor})
+                answer.raise_for_status()
+                body = answer.json()
+                self.cursor = body["next"]
+                for entry in body["requests"]:
+                    path = entry["path"]
+                    if entry["method"] != "GET" or not path.startswith(READ_PREFIX):
+                        continue
+                    conversation_id = path[len(READ_PREFIX) :]
+                    if conversation_id in self.ids:
+                        read_at = entry["time"]
+                        self.reads[conversation_id].append(read_at)
+                        # Halfway between this read and the due time it leaves (the latest message
+                        # it saw + idle): the next read finds it, and the watch sleeps on.
+                        seen = [m for m in self.messages[conversation_id] if m < read_at]
+                        at = (read_at + max(seen) + IDLE_S) / 2 if seen else read_at + IDLE_S / 4
+                        task = asyncio.create_task(message(conversation_id, at))
+                        pending.add(task)
+                        task.add_done_callback(pending.discard)
+                await asyncio.sleep(0.5)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _worker_env(client: Client, emu_url: str, task_queue: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CLOSER_", "GENESYSCLOUD_"))}
+    return {
+        **env,
+        **WORKER_ENV,
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "CLOSER_TASK_QUEUE": task_queue,
+        "GENESYSCLOUD_OAUTHCLIENT_ID": DEFAULT_CLIENT_ID,
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        "CLOSER_GENESYS_API_URL": emu_url,
+        "CLOSER_GENESYS_LOGIN_URL": emu_url,
+        "CLOSER_GENESYS_REQUESTS_PER_MINUTE": "1000000",
+    }
+
+
+def _spawn_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``python worker.py``: closer's own worker process, as deployed."""
+    return subprocess.Popen([sys.executable, "worker.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL)
+
+
+async def _seed_and_watch(client: Client, emu_url: str, n: int, queue: str, keeper: Keeper | None = None) -> list[str]:
+    """``n`` conversations, each seeded (last message now) just before its watch starts: a watch
+    started long after its seed would find its conversation already idle."""
+    gate = asyncio.Semaphore(50)
+    ids: list[str] = []
+    async with httpx.AsyncClient(base_url=f"{emu_url}/emulator", timeout=60) as http:
+
+        async def one() -> None:
+            async with gate:
+                seeded = await http.post("/conversations", json={"scenario": "agent", "last_message_age_s": 0})
+                seeded.raise_for_status()
+                conversation_id = seeded.json()["conversationId"]
+                ids.append(conversation_id)
+                if keeper is not None:
+                    keeper.ids.add(conversation_id)
+                await watch(client, {"conversationId": conversation_id, "idle": f"PT{IDLE_S}S"}, task_queue=queue)
+
+        await asyncio.gather(*(one() for _ in range(n)))
+    return ids
+
+
+async def _stop(client: Client, ids: list[str]) -> None:
+    gate = asyncio.Semaphore(50)
+
+    async def one(conversation_id: str) -> None:
+        async with gate:
+            await cancel(client, conversation_id)
+
+    await asyncio.gather(*(one(c) for c in ids), return_exceptions=True)
+
+
+async def _events_per_period(client: Client, ids: list[str]) -> float:
+    ratios = []
+    for conversation_id in ids:
+        history = await client.get_workflow_handle(f"watch-{conversation_id}").fetch_history()
+        fired = [i for i, e in enumerate(history.events) if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED]
+        if len(fired) >= 2:
+            ratios.append((fired[-1] - fired[0]) / (len(fired) - 1))
+    return sum(ratios) / len(ratios) if ratios else float("nan")
+
+
+async def measure(client: Client) -> dict:
+    n = int(os.environ.get("BENCH_WATCHES_N") or scale(1000, 300))
+    with EmulatorProcess(rate_limit_per_minute=None, analytics_lag_s=0) as emu:
+        queue = f"bench-watches-{new_id()}"
+        worker = _spawn_worker(_worker_env(client, emu.url, queue))
+        try:
+            # Warm-up: a few watches through their first read, then cancelled: imports, sandbox, token.
+            warm = await _seed_and_watch(client, emu.url, 20, queue)
+            await asyncio.sleep(3)
+            await _stop(client, warm)
+            await asyncio.sleep(3)
+            rss_before = rss_mib(worker.pid)
+
+            keeper = Keeper(emu, set())
+            keeping = asyncio.create_task(keeper.run())
+            started = time.time()
+            ids = await _seed_and_watch(client, emu.url, n, queue, keeper)
+            start_s = time.time() - started
+            steady_from = time.time() + 1.5 * IDLE_S  # after the start's burst has been read out
+            # Every watch through PERIODS idle periods (from the last start).
+            rss_samples = []
+            end = time.time() + PERIODS * (IDLE_S + 1.5) + 1
+            while time.time() < end:
+                await asyncio.sleep(5)
+                rss_samples.append(rss_mib(worker.pid))
+            rss_after = rss_mib(worker.pid)
+            states = await asyncio.gather(*(watch_state(client, c) for c in ids[:: max(1, n // 50)]))
+            keeper.running = False
+            await keeping
+            cutoff = time.time() - 2  # dues in the last 2 s may not have been read yet
+            await _stop(client, ids)
+            events = await _events_per_period(client, ids[:5])
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+    if dump := os.environ.get("BENCH_WATCHES_DUMP"):
+        data = json.dumps({"reads": keeper.reads, "messages": keeper.messages, "cutoff": cutoff})
+        await asyncio.to_thread(Path(dump).write_text, data)
+    lateness: list[float] = []
+    steady: list[float] = []  # dues after the starts' burst
+    reads = dues = 0
+    for conversation_id in ids:
+        read_times, message_times = keeper.reads[conversation_id], keeper.messages[conversation_id]
+        if not read_times:
+            continue
+        # Read 0 is the watch's first, at its start; the first due (the seeded message + idle) comes
+        # at most an idle period later. Read k >= 2 is due at (the latest message before read k-1) + idle.
+        reads += sum(1 for t in read_times[1:] if t <= cutoff)
+        dues += read_times[0] + IDLE_S <= cutoff
+        for k in range(2, len(read_times) + 1):
+            seen = [m for m in message_times if m < read_times[k - 1]]
+            due = max(seen, default=read_times[k - 1]) + IDLE_S
+            if due > cutoff:
+                break
+            dues += 1
+            if k < len(read_times):
+                lateness.append(read_times[k] - due)
+                if due >= steady_from:
+                    steady.append(read_times[k] - due)
+    finished = [s for s in states if getattr(s, "outcome", None) is not None]
+    return {
+        "n": n,
+        "idle_s": IDLE_S,
+        "start_s": start_s,
+        "worker_env": WORKER_ENV,
+        "rss_before_mib": rss_before,
+        "rss_after_mib": rss_after,
+        "rss_peak_mib": max(rss_samples, default=rss_after),
+        "watch_rss_mib_per_10k": (rss_after - rss_before) / n * 10_000,
+        "reads_per_idle_period": reads / dues if dues else float("nan"),
+        "idle_periods": dues,
+        "reads_timed": len(lateness),
+        "timer_lateness_p50_s": percentile(lateness, 0.5),
+        "timer_lateness_p99_s": percentile(lateness, 0.99),
+        "timer_lateness_steady_p50_s": percentile(steady, 0.5),
+        "timer_lateness_steady_p99_s": percentile(steady, 0.99),
+        "reads_timed_steady": len(steady),
+        "history_events_per_idle_period": events,
+        "closed_early": len(finished),
+        "keeper_failures": keeper.failures,
+        "extrapolated": n < 10_000,
+        "short": SHORT,
+        "lateness_window": str(timedelta(seconds=PERIODS * IDLE_S)),
+    }
