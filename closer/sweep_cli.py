@@ -17,7 +17,7 @@ from workflows.durations import format_duration
 from . import sweeps
 from .cli import CannotStart, _check_profile, _valid, reach_temporal
 from .settings import TemporalSettings
-from .watch_cli import watch_settings
+from .watch_cli import watch_policy_options, watch_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -26,35 +26,6 @@ T = TypeVar("T")
 def _policy_options(command: F) -> F:
     """The watch policy a sweep applies, and how it sweeps: shared by `schedule` and `run`."""
     options = [
-        click.option(
-            "--idle",
-            metavar="DURATION",
-            help="Watches close a conversation after this long without activity: 90s, 15m, 24h (required).",
-        ),
-        click.option(
-            "--mode",
-            type=click.Choice(["any", "awaiting-customer"]),
-            default="any",
-            show_default=True,
-            help="any: idle since the last message by anyone; awaiting-customer: since the agent's or bot's last unanswered message.",
-        ),
-        click.option(
-            "--warning",
-            metavar="TEXT",
-            help="Sent once per idle period, --warn-before ahead of the close (at most 2000 characters).",
-        ),
-        click.option(
-            "--warn-before", metavar="DURATION", help="How long before the close the warning goes out, e.g. 2m."
-        ),
-        click.option(
-            "--max-duration",
-            metavar="DURATION",
-            help="Close this long after a conversation started, whatever its activity.",
-        ),
-        click.option("--goodbye", metavar="TEXT", help="The closing message (as closer terminate --goodbye)."),
-        click.option("--wrapup-code", metavar="ID", help="Wrap-up code id for agents who must wrap up."),
-        click.option("--no-teardown", is_flag=True, help="Never use the last-resort teardown when closing."),
-        click.option("--delete-transcript", is_flag=True, help="Schedule deletion of the transcript once closed."),
         click.option(
             "--lookback", metavar="DURATION", help="Sweep conversations that started this far back (default 72h)."
         ),
@@ -73,7 +44,7 @@ def _policy_options(command: F) -> F:
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return watch_policy_options(command)
 
 
 @click.group()

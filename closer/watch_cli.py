@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -16,33 +17,51 @@ from . import watches
 from .cli import CannotStart, _check_profile, _valid, reach_temporal
 from .settings import TemporalSettings
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The watch policy, as ``closer watch`` and ``closer sweep`` take it (``watch_settings`` reads it).
+_POLICY_OPTIONS = (
+    click.option(
+        "--idle", metavar="DURATION", help="Close after this long without activity: 90s, 15m, 24h (at most 30d)."
+    ),
+    click.option(
+        "--mode",
+        type=click.Choice(["any", "awaiting-customer"]),
+        default="any",
+        show_default=True,
+        help="any: idle since the last message by anyone; awaiting-customer: since the agent's or bot's last unanswered message.",
+    ),
+    click.option(
+        "--warning",
+        metavar="TEXT",
+        help="Sent once per idle period, --warn-before ahead of the close (at most 2000 characters).",
+    ),
+    click.option("--warn-before", metavar="DURATION", help="How long before the close the warning goes out, e.g. 2m."),
+    click.option(
+        "--max-duration",
+        metavar="DURATION",
+        help="Close this long after the conversation started, whatever its activity.",
+    ),
+    click.option("--goodbye", metavar="TEXT", help="The closing message (as closer terminate --goodbye)."),
+    click.option("--wrapup-code", metavar="ID", help="Wrap-up code id for agents who must wrap up."),
+    click.option("--no-teardown", is_flag=True, help="Never use the last-resort teardown when closing."),
+    click.option("--delete-transcript", is_flag=True, help="Schedule deletion of the transcript once closed."),
+)
+
+
+def watch_policy_options(command: F) -> F:
+    """Add the watch policy's options to a command."""
+    for option in reversed(_POLICY_OPTIONS):
+        command = option(command)
+    return command
+
 
 @click.command()
 @click.argument("conversation_id")
-@click.option("--idle", metavar="DURATION", help="Close after this long without activity: 90s, 15m, 24h (at most 30d).")
-@click.option(
-    "--mode",
-    type=click.Choice(["any", "awaiting-customer"]),
-    default="any",
-    show_default=True,
-    help="any: idle since the last message by anyone; awaiting-customer: since the agent's or bot's last unanswered message.",
-)
-@click.option(
-    "--warning",
-    metavar="TEXT",
-    help="Sent once per idle period, --warn-before ahead of the close (at most 2000 characters).",
-)
-@click.option("--warn-before", metavar="DURATION", help="How long before the close the warning goes out, e.g. 2m.")
-@click.option(
-    "--max-duration", metavar="DURATION", help="Close this long after the conversation started, whatever its activity."
-)
+@watch_policy_options
 @click.option(
     "--deadline", metavar="TIME", help="Close at this time (ISO 8601 with a time zone), whatever its activity."
 )
-@click.option("--goodbye", metavar="TEXT", help="The closing message (as closer terminate --goodbye).")
-@click.option("--wrapup-code", metavar="ID", help="Wrap-up code id for agents who must wrap up.")
-@click.option("--no-teardown", is_flag=True, help="Never use the last-resort teardown when closing.")
-@click.option("--delete-transcript", is_flag=True, help="Schedule deletion of the transcript once closed.")
 @click.option("--profile", default="default", show_default=True, help="Genesys credentials profile.")
 @click.option(
     "--touch", "action", flag_value="touch", help="Activity seen: restart the idle countdown (no Genesys read)."
