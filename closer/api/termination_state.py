@@ -6,20 +6,16 @@ workflow's ``progress`` query, its result once it has one. Nothing is kept in th
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle, WorkflowQueryFailedError
-from temporalio.exceptions import FailureError
-from temporalio.service import RPCError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 
 from workflows import TerminateConversation, TerminateResult
 from workflows.contract import ResultModel
 from workflows.models import StepRecord
 
-#: A progress query unanswered this long means no worker has the workflow: answer without it.
-QUERY_TIMEOUT = timedelta(seconds=2)
+from .runs import QUERY_TIMEOUT, UNANSWERED, failure_text
 
 TerminationHandle = WorkflowHandle[TerminateConversation, TerminateResult]
 
@@ -57,7 +53,7 @@ async def termination_state(
             return shown
         try:
             progress = await handle.query(TerminateConversation.progress, rpc_timeout=QUERY_TIMEOUT)
-        except (RPCError, WorkflowQueryFailedError):
+        except UNANSWERED:
             return shown  # no worker answered: running is all Temporal itself knows
         if progress.result is not None:  # finished between the two calls
             return _finished(shown, progress.result)
@@ -65,10 +61,7 @@ async def termination_state(
     try:
         return _finished(shown, await handle.result())
     except WorkflowFailureError as failure:
-        how = description.status.name.lower() if description.status else "failed"
-        cause = failure.cause
-        message = cause.message if isinstance(cause, FailureError) else str(cause)  # without the type's name
-        return shown.model_copy(update={"status": "failed", "error": f"workflow {how}: {message}"})
+        return shown.model_copy(update={"status": "failed", "error": failure_text(failure, description)})
 
 
 def _finished(shown: Termination, result: TerminateResult) -> Termination:

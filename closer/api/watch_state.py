@@ -6,19 +6,15 @@ it runs, the result once it has one.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle, WorkflowQueryFailedError
-from temporalio.exceptions import FailureError
-from temporalio.service import RPCError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 
 from workflows import WatchConversation, WatchResult, WatchStatus
 from workflows.contract import ResultModel
 
-#: A status query unanswered this long means no worker has the workflow: answer without it.
-QUERY_TIMEOUT = timedelta(seconds=2)
+from .runs import QUERY_TIMEOUT, UNANSWERED, failure_text
 
 WatchHandle = WorkflowHandle[WatchConversation, WatchResult]
 
@@ -51,11 +47,9 @@ async def watch_state(handle: WatchHandle, conversation_id: str, *, status: Watc
             return shown.model_copy(
                 update={"watch": await handle.query(WatchConversation.status, rpc_timeout=QUERY_TIMEOUT)}
             )
-        except (RPCError, WorkflowQueryFailedError):
+        except UNANSWERED:
             return shown
     try:
         return shown.model_copy(update={"status": "finished", "result": await handle.result()})
     except WorkflowFailureError as failure:
-        cause = failure.cause
-        message = cause.message if isinstance(cause, FailureError) else str(cause)
-        return shown.model_copy(update={"status": "failed", "error": f"workflow failed: {message}"})
+        return shown.model_copy(update={"status": "failed", "error": failure_text(failure, description)})
