@@ -8,8 +8,6 @@ the API, in its own thread, waits on Temporal.
 from __future__ import annotations
 
 import asyncio
-import signal
-import sys
 from typing import Any
 
 import httpx
@@ -24,7 +22,7 @@ from workflows import TerminateRequest, workflow_id
 from workflows.contract import InvalidInput, parse, parse_json
 from workflows.models import WORKFLOW_TYPE
 
-from .api_server import ApiServer
+from .api_server import ApiProcess, ApiServer
 from .conftest import (
     API_KEYS,
     TASK_QUEUE,
@@ -338,43 +336,29 @@ async def test_closer_api_needs_api_keys(temporal_env: WorkflowEnvironment, emul
 async def test_closer_api_serves_and_logs_no_key_and_no_customer_text(
     temporal_env: WorkflowEnvironment, worker: str, emulator: EmulatorServer
 ) -> None:
-    port = free_port()
     env = {
         **emulator_env(temporal_env.client.service_client.config.target_host, worker, emulator.url),
         "CLOSER_API_KEYS": ",".join(API_KEYS),
     }
     cid = seed(emulator, "agent")["conversationId"]
     goodbye = f"Goodbye, and thanks for order {new_id()}"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "closer", "api", "--port", str(port),
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=70) as http:
-            for _ in range(200):
-                try:
-                    await http.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-            docs = await http.get("/docs")
-            openapi = (await http.get("/openapi.json")).json()
-            refused = await http.post("/v1/terminations", json={"conversationId": cid}, headers=bearer("wrong-key"))
-            closed = await http.post(
-                "/v1/terminations",
-                params={"wait": 30},
-                json={"conversationId": cid, "goodbye": goodbye},
-                headers=bearer(API_KEYS[1]),
-            )
-    finally:
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    api = ApiProcess(env)
+    async with api as http:
+        docs = await http.get("/docs")
+        openapi = (await http.get("/openapi.json")).json()
+        refused = await http.post("/v1/terminations", json={"conversationId": cid}, headers=bearer("wrong-key"))
+        closed = await http.post(
+            "/v1/terminations",
+            params={"wait": 30},
+            json={"conversationId": cid, "goodbye": goodbye},
+            headers=bearer(API_KEYS[1]),
+        )
 
     assert docs.status_code == 200 and "/openapi.json" in docs.text
     assert "/v1/terminations/{conversationId}" in openapi["paths"]
     assert refused.status_code == 401
     assert closed.status_code == 200 and closed.json()["result"]["goodbye"] == "sent", closed.text
-    logs = (stdout + stderr).decode()
+    logs = api.output
     assert "POST /v1/terminations" in logs  # it does log requests ...
     for secret in (*API_KEYS, "wrong-key", goodbye):
         assert secret not in logs  # ... but never a key or what the customer is told

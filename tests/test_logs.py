@@ -17,7 +17,6 @@ import sys
 import uuid
 from collections import Counter
 
-import httpx
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -27,7 +26,8 @@ from closer.temporal import start_termination
 from emulator.server import EmulatorServer
 from workflows import TerminateRequest, workflow_id
 
-from .conftest import EMULATOR_CLIENT_SECRET, EMULATOR_LOGS, TEST_EMULATOR_CONFIG, emulator_env, free_port, new_id, seed
+from .api_server import ApiProcess
+from .conftest import EMULATOR_CLIENT_SECRET, EMULATOR_LOGS, TEST_EMULATOR_CONFIG, emulator_env, new_id, seed
 from .worker_process import WorkerProcess
 
 CONVERSATION_GET = "/api/v2/conversations/{conversationId}"
@@ -253,40 +253,19 @@ async def test_api_logs_json_lines_without_keys_or_goodbyes(
         "CLOSER_API_KEYS": key,
         "CLOSER_LOG_FORMAT": "json",
     }
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "closer",
-        "api",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for _ in range(200):
-                try:
-                    await http.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-            cid = seed(emulator, "agent")["conversationId"]
-            started = await http.post(
-                "/v1/terminations?wait=20",
-                json={"conversationId": cid, "goodbye": goodbye},
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            refused = await http.get(f"/v1/terminations/{cid}", headers={"Authorization": "Bearer not-the-key"})
-    finally:
-        process.terminate()
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    api = ApiProcess(env, timeout=30)
+    async with api as http:
+        cid = seed(emulator, "agent")["conversationId"]
+        started = await http.post(
+            "/v1/terminations?wait=20",
+            json={"conversationId": cid, "goodbye": goodbye},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        refused = await http.get(f"/v1/terminations/{cid}", headers={"Authorization": "Bearer not-the-key"})
 
     assert started.status_code == 200 and started.json()["result"]["outcome"] == "closed", started.text
     assert refused.status_code == 401
-    log = stdout.decode() + stderr.decode()
+    log = api.output
     entries = [json.loads(line) for line in log.splitlines()]  # every line is one JSON object
     assert any(e["logger"] == "uvicorn.error" and "Uvicorn running" in e["message"] for e in entries), log
     assert any(e["logger"] == "uvicorn.access" and "/v1/terminations" in e["message"] for e in entries), log
