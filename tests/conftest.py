@@ -256,3 +256,9 @@ async def http(api: ApiServer, worker: str, emulator: EmulatorServer) -> AsyncIt
     """A caller of the HTTP API holding the current API key, with a worker serving the emulator's org."""
     async with httpx.AsyncClient(base_url=api.url, headers=bearer(API_KEYS[0]), timeout=70) as client:
         yield client
+
+
+@pytest.fixture
+def cli_env(temporal_env: WorkflowEnvironment, worker: str, emulator: EmulatorServer) -> dict[str, str]:
+    """The environment of a CLI user whose worker (the session's) serves the emulator's org."""
+    return emulator_env(temporal_env.client.service_client.config.target_host, worker, emulator.url)

@@ -24,7 +24,7 @@ from closer.batch_cli import Progress, format_seconds, summary
 from emulator.server import EmulatorServer
 from workflows import TerminateResult
 
-from .conftest import emulator_env, free_port, new_id, seed
+from .conftest import free_port, new_id, seed
 
 WRAPUP_CODE = "5f8a5b2e-6a31-4c55-9a63-2f1d2f6c0a11"
 PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participants/{participantId}"
@@ -140,11 +140,6 @@ class Run:
     stdout: str
     stderr: str
     seconds: float
-
-
-@pytest.fixture
-def cli_env(temporal_env: WorkflowEnvironment, worker: str, emulator: EmulatorServer) -> dict[str, str]:
-    return emulator_env(temporal_env.client.service_client.config.target_host, worker, emulator.url)
 
 
 async def closer(env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 120) -> Run:

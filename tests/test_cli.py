@@ -14,14 +14,12 @@ from dataclasses import dataclass
 import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.testing import WorkflowEnvironment
 
 from emulator.server import EmulatorServer
 from workflows import workflow_id
 
 from .conftest import (
     EMULATOR_CLIENT_SECRET,
-    emulator_env,
     free_port,
     new_id,
     seed,
@@ -36,12 +34,6 @@ class Run:
     code: int
     stdout: str
     stderr: str
-
-
-@pytest.fixture
-def cli_env(temporal_env: WorkflowEnvironment, worker: str, emulator: EmulatorServer) -> dict[str, str]:
-    """The environment of a user whose worker (the session's) serves the emulator's org."""
-    return emulator_env(temporal_env.client.service_client.config.target_host, worker, emulator.url)
 
 
 async def closer(env: dict[str, str], *args: str) -> Run:
