@@ -76,7 +76,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
         activities=[
-            *TerminationActivities(clients).all(),
+            *TerminationActivities(clients, default_callback=callbacks.default_url_set).all(),
             *WatchActivities(clients).all(),
             *SweepActivities(clients).all(),
             *callbacks.all(),

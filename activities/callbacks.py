@@ -42,10 +42,19 @@ class CallbackActivities:
         self._http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
         self._webhook = Webhook(config.secret) if config.secret else None
 
+    @property
+    def default_url_set(self) -> bool:
+        """Whether runs without a callback URL of their own are called back (CLOSER_CALLBACK_URL)."""
+        return self._config.url is not None
+
     @activity.defn(name="check callback")
-    async def check_callback(self, url: str) -> None:
-        """A request's own callback URL must point at an origin the operator allows."""
-        self._check_allowed(url)
+    async def check_callback(self, url: str | None) -> bool:
+        """Whether a run's callback goes out: to its request's URL, which must point at an origin
+        the operator allows, or else to the worker's default URL, if it has one."""
+        if url is not None:
+            self._check_allowed(url)
+            return True
+        return self.default_url_set
 
     @activity.defn(name="deliver callback")
     @heartbeating

@@ -134,6 +134,11 @@ class DeleteTranscriptInput(ConversationRef):
     delete_date: datetime
 
 
+class VerifyInput(ConversationRef):
+    #: Wait this long before the read (the first read after the disconnects: see VERIFY_SETTLE).
+    settle_seconds: float = 0.0
+
+
 class CloseInput(ConversationRef):
     wrapup_code: str | None = None
     #: The latest snapshot: who is still connected and who is pending wrap-up.
@@ -150,6 +155,10 @@ class StepResult(BaseModel):
 
 class LookupResult(StepResult):
     snapshot: ConversationSnapshot
+    #: From the lookup step only: whether this worker delivers closure callbacks to a default URL
+    #: (CLOSER_CALLBACK_URL). A workflow cannot read its worker's settings; the first step's result
+    #: carries this one, rather than a step of its own costing every run a round trip.
+    default_callback: bool = False
 
 
 class GoodbyeResult(StepResult):

@@ -7,9 +7,10 @@ running a step any number of times ends in the same place.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
-from genesys import BadRequest, Conflict, NotFound
+from genesys import BadRequest, ClientPool, Conflict, NotFound
 from genesys.models import MediaParticipantRequest, RecordingRetention, WrapupInput
 
 from .errors import still_changing
@@ -27,6 +28,7 @@ from .models import (
     LookupResult,
     StepResult,
     TeardownResult,
+    VerifyInput,
 )
 from .steps import GenesysActivities, genesys_step
 
@@ -39,18 +41,24 @@ WRAPUP_REFUSED_CODES = frozenset({"conversation.error.wrapup.cannot.skip", "conv
 class TerminationActivities(GenesysActivities):
     """The termination steps, sharing one Genesys client per profile for the worker's life."""
 
+    def __init__(self, clients: ClientPool, *, default_callback: bool = False) -> None:
+        super().__init__(clients)
+        self._default_callback = default_callback
+
     @genesys_step("lookup")
     async def lookup(self, ref: ConversationRef) -> LookupResult:
         try:
             snapshot = await self._read(ref)
         except NotFound:
             snapshot = ConversationSnapshot(conversation_id=ref.conversation_id, found=False)
-        return LookupResult(snapshot=snapshot)
+        return LookupResult(snapshot=snapshot, default_callback=self._default_callback)
 
     @genesys_step("verify")
-    async def verify(self, ref: ConversationRef) -> LookupResult:
-        """One read of the conversation; the workflow polls it on durable timers."""
-        return LookupResult(snapshot=await self._read(ref))
+    async def verify(self, request: VerifyInput) -> LookupResult:
+        """One read of the conversation, after a short settle; the workflow polls it on durable timers."""
+        if request.settle_seconds:
+            await asyncio.sleep(request.settle_seconds)
+        return LookupResult(snapshot=await self._read(request))
 
     @genesys_step("send goodbye")
     async def send_goodbye(self, goodbye: GoodbyeInput) -> GoodbyeResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -52,7 +53,8 @@ class BaselineActivities:
         )
 
     @activity.defn(name="baseline verify")
-    async def verify(self, conversation_id: str) -> bool:
+    async def verify(self, conversation_id: str, settle_s: float) -> bool:
+        await asyncio.sleep(settle_s)
         conversation = (await self._call("GET", f"/api/v2/conversations/{conversation_id}")).json()
         return conversation.get("endTime") is not None
 

@@ -1,7 +1,8 @@
 """The baseline: what a careful developer writes by hand with Temporal for the happy path.
 
 Same shape as closer's termination of an agent conversation: one read, a disconnect per connected
-participant (agents first, the customer last), a 1 s durable timer, a read until ``endTime``.
+participant (agents first, the customer last), a read after a 0.5 s wait in its activity, then
+reads on durable timers (1 s, doubling) until ``endTime``.
 Same activity timeouts, the same retry policy, no search attributes, no result model, no callback.
 """
 
@@ -28,9 +29,11 @@ class BaselineTerminate:
         participants = await workflow.execute_activity("baseline lookup", conversation_id, **OPTIONS)
         for participant in participants:
             await workflow.execute_activity("baseline disconnect", args=[conversation_id, participant], **OPTIONS)
+        if await workflow.execute_activity("baseline verify", args=[conversation_id, 0.5], **OPTIONS):
+            return "closed"
         poll = timedelta(seconds=1)
         while True:
             await workflow.sleep(poll)
-            if await workflow.execute_activity("baseline verify", conversation_id, **OPTIONS):
+            if await workflow.execute_activity("baseline verify", args=[conversation_id, 0.0], **OPTIONS):
                 return "closed"
             poll = min(poll * 2, timedelta(seconds=5))

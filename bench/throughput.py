@@ -4,6 +4,7 @@ same run against the same emulator process (no rate limit, zero effect delays), 
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from collections.abc import Awaitable, Callable
 
@@ -57,20 +58,27 @@ async def _baseline(client: Client, emu: EmulatorProcess, n: int) -> float:
 
 
 async def measure(client: Client) -> dict:
-    n, rounds = scale(500, 100), scale(2, 1)
-    closer_rates: list[float] = []
-    baseline_rates: list[float] = []
+    n, rounds = scale(500, 100), 5
+    pairs: list[tuple[float, float]] = []  # (closer, baseline) per round
     with EmulatorProcess(**EMULATOR) as emu:
         await _closer(client, emu, 20)  # warm-up: imports, sandbox, connections
         await _baseline(client, emu, 20)
-        for _ in range(rounds):  # alternate, so drift in the machine's load hits both alike
-            baseline_rates.append(await _baseline(client, emu, n))
-            closer_rates.append(await _closer(client, emu, n))
-    closer_rate, baseline_rate = sum(closer_rates) / rounds, sum(baseline_rates) / rounds
+        for round_ in range(rounds):
+            # Back to back and alternating which goes first, so drift in the machine's load hits
+            # both alike; the ratio is the median of the rounds' ratios (one slow round is noise).
+            if round_ % 2:
+                closer_rate = await _closer(client, emu, n)
+                baseline_rate = await _baseline(client, emu, n)
+            else:
+                baseline_rate = await _baseline(client, emu, n)
+                closer_rate = await _closer(client, emu, n)
+            pairs.append((closer_rate, baseline_rate))
+    ratios = [closer / baseline for closer, baseline in pairs]
     return {
         "n": n,
         "rounds": rounds,
-        "closer_per_s": closer_rate,
-        "baseline_per_s": baseline_rate,
-        "throughput_ratio": closer_rate / baseline_rate,
+        "closer_per_s": statistics.median(closer for closer, _ in pairs),
+        "baseline_per_s": statistics.median(baseline for _, baseline in pairs),
+        "round_ratios": ratios,
+        "throughput_ratio": statistics.median(ratios),
     }

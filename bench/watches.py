@@ -39,12 +39,16 @@ from emulator.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 from .env import SHORT, EmulatorProcess, new_id, percentile, scale
 
-IDLE_S = 30
-PERIODS = 4
+#: The run's shape; 10k watches take a longer idle time (the reads of 10k watches every 30 s would
+#: be 333 a second): BENCH_WATCHES_N=10000 BENCH_WATCHES_IDLE_S=300 BENCH_WATCHES_PERIODS=2.
+IDLE_S = int(os.environ.get("BENCH_WATCHES_IDLE_S") or 30)
+PERIODS = int(os.environ.get("BENCH_WATCHES_PERIODS") or 4)
 READ_PREFIX = "/api/v2/conversations/messages/"
 REPO = Path(__file__).resolve().parent.parent
-#: The worker's settings for this run (the same variables as in production).
-WORKER_ENV = {"CLOSER_MAX_CACHED_WORKFLOWS": "1000"}
+#: The worker's settings for this run (the same variables as in production): its workflow cache
+#: holds every watch by default; BENCH_WATCHES_CACHE bounds it (watches beyond it are replayed from
+#: their histories when their timers fire).
+WORKER_ENV = {"CLOSER_MAX_CACHED_WORKFLOWS": os.environ.get("BENCH_WATCHES_CACHE") or "1000"}
 
 
 def rss_mib(pid: int) -> float:

@@ -18,6 +18,7 @@ from workflows import (
     TerminateConversation,
     TerminateRequest,
     TerminateResult,
+    search_attributes,
     workflow_id,
 )
 from workflows.contract import InvalidInput, parse
@@ -186,6 +187,7 @@ async def _start(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=reuse,
         static_summary=summary,
+        search_attributes=search_attributes.at_start(request.conversation_id, request.profile),
     )
 
 

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.callback_config import CallbackConfig
 from activities.callbacks import CallbackActivities
 from closer.dev_server import TEMPORAL_CLI
-from closer.temporal import start_termination
+from closer.temporal import start_termination, terminate
 from genesys import ClientPool
 from worker import build_worker
 from workflows import TerminateRequest, TerminateResult, workflow_id
@@ -161,6 +161,26 @@ async def test_the_default_url_gets_the_callback_when_the_request_names_none(
     deliveries = [d for d in callback_receiver.deliveries("/default") if d.event_id == result.callback.event_id]
     assert len(deliveries) == 1
     assert_one_verified_event(deliveries, result)
+
+
+async def test_the_default_url_hears_of_a_run_that_failed_before_its_lookup_answered(
+    temporal_client: Client, default_url_worker: str, emulator, callback_receiver: CallbackReceiver
+) -> None:
+    """The lookup's result tells the run whether the worker has a default URL; without one (a
+    missing permission: the lookup fails) the run asks the worker itself."""
+    cid = seed(emulator, "agent")["conversationId"]
+    fault = emulator.admin.add_fault(
+        method="GET", route="/api/v2/conversations/{conversationId}", status=403, code="missing.permissions"
+    )
+    try:
+        result = await terminate(temporal_client, TerminateRequest(conversation_id=cid), task_queue=default_url_worker)
+    finally:
+        emulator.admin.remove_fault(fault)
+
+    assert result.outcome == "failed"
+    assert result.callback is not None and result.callback.status == "delivered"
+    deliveries = [d for d in callback_receiver.deliveries("/default") if d.event_id == result.callback.event_id]
+    assert len(deliveries) == 1 and (deliveries[0].payload or {})["data"]["outcome"] == "failed"
 
 
 async def test_without_allowed_origins_a_request_url_is_refused(

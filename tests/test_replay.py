@@ -38,6 +38,8 @@ SCENARIOS: dict[str, tuple[str | None, dict]] = {
     # Since the front-door patch: search attributes, the callback check and delivery. ("{receiver}"
     # is the session's callback receiver, known only at run time.)
     "closed_with_callback": ("agent", {"callback_url": "{receiver}/replay"}),
+    # Since the lean patch: one conversation PATCH for a conversation without an agent.
+    "closed_with_bots_only": ("bot", {}),
 }
 # A sweep of two pages: its first run (counting the pages, the last page, continue-as-new) and
 # its second (the first page, the result).
@@ -56,16 +58,18 @@ WATCH_SCENARIOS: dict[str, tuple[dict, dict]] = {
 
 
 def recorded() -> list[Path]:
-    return sorted(HISTORIES.glob("*.json"))
+    """The current code's histories (top level) and those of runs started before each patch
+    (``<patch>/``: see workflows/patches.py), which must replay as they ran."""
+    return sorted(HISTORIES.rglob("*.json"))
 
 
 def test_every_outcome_has_a_recorded_history() -> None:
-    assert {p.stem for p in recorded()} >= {*SCENARIOS, *SWEEP_RUNS, *WATCH_SCENARIOS}, (
+    assert {p.stem for p in HISTORIES.glob("*.json")} >= {*SCENARIOS, *SWEEP_RUNS, *WATCH_SCENARIOS}, (
         "run `make histories` to record them"
     )
 
 
-@pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", recorded(), ids=lambda p: str(p.relative_to(HISTORIES).with_suffix("")))
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
     replayer = Replayer(

@@ -8,6 +8,7 @@ attributes do not exist: `closer setup` creates them, and a worker refuses to st
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,7 +16,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from closer import search_attributes
-from closer.dev_server import start_dev_server
+from closer.dev_server import TEMPORAL_CLI, start_dev_server
 from closer.temporal import start_termination, terminate
 from emulator.server import EmulatorServer
 from workflows import TerminateRequest, workflow_id
@@ -60,6 +61,25 @@ async def test_operators_find_runs_by_each_search_attribute(
             assert expected in await found(temporal_client, query, {expected}), query
     finally:
         await stuck.terminate("found it: no need to wait for the teardown")
+
+
+async def test_a_run_started_by_another_client_is_as_findable(
+    temporal_client: Client, worker: str, emulator: EmulatorServer
+) -> None:
+    """closer's own starters set the start attributes with the start; for any other client (here
+    Temporal's CLI) the workflow upserts them itself."""
+    cid = seed(emulator, "agent")["conversationId"]
+    process = await asyncio.create_subprocess_exec(
+        str(TEMPORAL_CLI), "workflow", "execute", "--type", "TerminateConversation", "--task-queue", worker,
+        "--workflow-id", workflow_id(cid), "--input", json.dumps({"conversationId": cid}),
+        "--address", temporal_client.service_client.config.target_host,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output = (await asyncio.wait_for(process.communicate(), timeout=60))[0].decode()
+    assert process.returncode == 0, output
+
+    query = f'CloserConversationId = "{cid}" AND CloserProfile = "default" AND CloserStep = "done"'
+    assert workflow_id(cid) in await found(temporal_client, f'{query} AND CloserOutcome = "closed"', {workflow_id(cid)})
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from .worker_process import WorkerProcess
 QUERY = "/api/v2/analytics/conversations/details/query"
 MESSAGE_READ = "/api/v2/conversations/messages/{conversationId}"
 PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participants/{participantId}"
+CONVERSATION_PATCH = "/api/v2/conversations/messages/{conversationId}"
 # Idle for 40 minutes: a sweep's watch with idle 30m closes it at its first reads.
 STALE = {"started_ago_s": 3000, "last_message_age_s": 2400}
 SWEEP_RESULT = Draft202012Validator(json.loads((SCHEMAS / "SweepResult.json").read_text()))
@@ -64,11 +65,18 @@ async def test_a_sweep_gives_every_stale_conversation_one_watch(sweeper: Sweeper
         description = await temporal_client.get_workflow_handle(watch_id(cid)).describe()
         assert description.status == WorkflowExecutionStatus.RUNNING
 
-    # None closed twice: one disconnect per participant, none for the watched ones.
-    patches = Counter(r["path"] for r in emu.admin.requests() if r["route"] == PARTICIPANT_PATCH)
+    # None closed twice: one disconnect per participant of an agent conversation, one conversation
+    # disconnect of a bot's, none for the watched ones.
+    requests = emu.admin.requests()
+    patches = Counter(r["path"] for r in requests if r["route"] == PARTICIPANT_PATCH)
     assert set(patches.values()) == {1}
     per_conversation = Counter(path.split("/")[5] for path in patches)
-    assert set(per_conversation) == set(unwatched) and set(per_conversation.values()) == {2}
+    conversation_patches = Counter(
+        r["path"].split("/")[5] for r in requests if (r["method"], r["route"]) == ("PATCH", CONVERSATION_PATCH)
+    )
+    agents = {c for i, c in enumerate(conversations) if i % 2 and c not in watched}
+    assert set(per_conversation) == agents and set(per_conversation.values()) == {2}
+    assert set(conversation_patches) == set(unwatched) - agents and set(conversation_patches.values()) == {1}
     # One watch and one termination per conversation (each started once).
     assert await _runs(temporal_client, "WatchConversation", queue, len(conversations)) == Counter(
         {watch_id(c): 1 for c in conversations}

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from workflows import workflow_id
 
 from .conftest import Terminate, genesys_requests, new_id, seed
 
 PARTICIPANT_PATCH = "/api/v2/conversations/messages/{conversationId}/participants/{participantId}"
 
 
-async def test_agent_conversation_closes_within_the_call_budget(run_termination: Terminate, emulator) -> None:
+async def test_agent_conversation_closes_within_the_call_budget(
+    run_termination: Terminate, emulator, temporal_client: Client
+) -> None:
     seeded = seed(emulator, "agent", wrapup_prompt="optional")
     cid = seeded["conversationId"]
 
@@ -19,8 +26,20 @@ async def test_agent_conversation_closes_within_the_call_budget(run_termination:
     assert result.verified_at is not None
     calls = genesys_requests(emulator, cid)
     # lookup, agent disconnect, customer disconnect, verify
-    assert len(calls) <= 4, [f"{c['method']} {c['route']}" for c in calls]
+    assert [f"{c['method']} {c['route']}" for c in calls] == [
+        "GET /api/v2/conversations/{conversationId}",
+        f"PATCH {PARTICIPANT_PATCH}",
+        f"PATCH {PARTICIPANT_PATCH}",
+        "GET /api/v2/conversations/{conversationId}",
+    ]
     assert result.api_calls == len(calls)
+    # The first verify read waits in its activity: no durable timer (the server fires sub-second
+    # ones about a second late), and no step of its own to learn the worker has no callback URL.
+    history = await temporal_client.get_workflow_handle(workflow_id(cid)).fetch_history()
+    kinds = {EventType.Name(event.event_type) for event in history.events}
+    assert "EVENT_TYPE_TIMER_STARTED" not in kinds
+    assert "EVENT_TYPE_MARKER_RECORDED" in kinds  # the patch marker
+    assert sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in history.events) == 4
     agent = seeded["participants"]["agent"]["participantId"]
     outcomes = {p.participant_id: p for p in result.participants}
     assert outcomes[agent].action == "disconnected"
@@ -68,29 +87,28 @@ async def test_mandatory_wrapup_without_code_or_teardown_fails_saying_what_to_fi
     assert emulator.admin.conversation(cid)["teardowns"] == 0
 
 
-async def test_bot_only_conversation_closes(run_termination: Terminate, emulator) -> None:
-    seeded = seed(emulator, "bot")
-    cid = seeded["conversationId"]
+@pytest.mark.parametrize("bots_take_the_participant_patch", [True, False])
+async def test_bot_only_conversation_ends_with_one_conversation_patch(
+    run_termination: Terminate, emulator, bots_take_the_participant_patch: bool
+) -> None:
+    """No agent, so no wrap-up to lose: the conversation PATCH ends everyone in one call, whether or
+    not Genesys lets a client PATCH a bot participant (UNCONFIRMED), where a PATCH each costs more."""
+    emulator.admin.config(system_participants_accept_patch=bots_take_the_participant_patch)
+    cid = seed(emulator, "bot")["conversationId"]
 
     result = await run_termination(cid, goodbye="Thanks for chatting!")
 
     assert result.outcome == "closed"
     assert result.goodbye == "no_agent"  # agentless sends do not support web messaging
-    assert {p.purpose for p in result.participants} >= {"customer", "workflow"}
-
-
-async def test_a_bot_that_refuses_the_participant_patch_is_closed_with_the_conversation(
-    run_termination: Terminate, emulator
-) -> None:
-    """UNCONFIRMED whether Genesys lets a client PATCH a bot (workflow) participant: if not, close."""
-    emulator.admin.config(system_participants_accept_patch=False)
-    cid = seed(emulator, "bot")["conversationId"]
-
-    result = await run_termination(cid)
-
-    assert result.outcome == "closed"
-    assert {p.purpose: p.action for p in result.participants} == {"workflow": "closed", "customer": "disconnected"}
-    assert "close" in [s.name for s in result.steps]
+    assert {p.purpose: p.action for p in result.participants} == {"workflow": "closed", "customer": "closed"}
+    calls = [f"{c['method']} {c['route']}" for c in genesys_requests(emulator, cid)]
+    assert calls == [
+        "GET /api/v2/conversations/{conversationId}",
+        "PATCH /api/v2/conversations/messages/{conversationId}",
+        "GET /api/v2/conversations/{conversationId}",
+    ]
+    assert result.api_calls == 3
+    assert emulator.admin.conversation(cid)["endTime"] is not None
 
 
 async def test_already_ended_conversation_is_left_alone(run_termination: Terminate, emulator) -> None:

@@ -26,7 +26,11 @@ STEP_HEARTBEAT_TIMEOUT = timedelta(seconds=5)
 #: All attempts of one step together: a Genesys outage longer than this fails the termination.
 STEP_SCHEDULE_TO_CLOSE = timedelta(minutes=10)
 
-#: Verification polls on durable timers: first after this (most 202s have landed by then) ...
+#: The first verification read waits this long inside its activity (most 202s have landed by
+#: then), not on a durable timer: the server fires sub-second timers about a second late (a 0.5 s
+#: timer fired after ~1.07 s on the dev server), and this wait is short enough to lose to a crash.
+VERIFY_SETTLE = timedelta(milliseconds=500)
+#: Later verification polls on durable timers: the first this long after the read before ...
 VERIFY_FIRST_POLL = timedelta(seconds=1)
 #: ... then backing off to this.
 VERIFY_MAX_POLL = timedelta(seconds=5)

@@ -6,7 +6,7 @@ Deterministic and free of I/O: every Genesys call is an activity, every wait a d
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         GoodbyeInput,
         ParticipantSnapshot,
         StepResult,
+        VerifyInput,
         WrapupDecision,
     )
     from activities.termination import TerminationActivities
@@ -45,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         TerminationFinished,
         WrapupOutcome,
     )
+    from .patches import FRONT_DOOR_PATCH, LEAN_PATCH
     from .policies import (
         CALLBACK_CHECK_TIMEOUT,
         CALLBACK_RETRY_POLICY,
@@ -57,12 +59,10 @@ with workflow.unsafe.imports_passed_through():
         TRANSCRIPT_DELETE_AFTER,
         VERIFY_FIRST_POLL,
         VERIFY_MAX_POLL,
+        VERIFY_SETTLE,
     )
     from .steps import run_step
 
-#: Runs started before the front-door contract neither upserted search attributes nor sent
-#: callbacks: their histories replay without those commands.
-FRONT_DOOR_PATCH = "front-door-v1"
 
 StepInput = TypeVar("StepInput", bound=ConversationRef)
 Result = TypeVar("Result", bound=StepResult)
@@ -92,6 +92,8 @@ class TerminateConversation:
         self._calls = 0  # every step's Genesys calls
         self._unrecorded_calls = 0  # calls not yet attributed to a StepRecord
         self._last_read: ConversationSnapshot | None = None  # the latest read of the conversation
+        self._shown_step: str | None = None  # what the CloserStep search attribute says
+        self._default_callback: bool | None = None  # whether the worker has a default callback URL
 
     @workflow.query
     def progress(self) -> TerminateProgress:
@@ -108,14 +110,10 @@ class TerminateConversation:
         request = workflow_input(TerminateRequest, args)
         self._result.conversation_id = request.conversation_id
         self._request = request
-        self._findable = workflow.patched(FRONT_DOOR_PATCH)
-        self._upsert(
-            search_attributes.CONVERSATION_ID.value_set(request.conversation_id),
-            search_attributes.PROFILE.value_set(request.profile),
-        )
-        if self._findable and request.callback_url:
-            # Before anything touches Genesys: a URL the operator does not allow fails the run now.
-            await self._check_callback(request.callback_url)
+        # One patch call per new run: each records a marker and upserts TemporalChangeVersion.
+        self._lean = workflow.patched(LEAN_PATCH)
+        self._findable = self._lean or workflow.patched(FRONT_DOOR_PATCH)
+        await (self._begin() if self._lean else self._begin_before_lean())
         self._ref = ConversationRef(conversation_id=request.conversation_id, profile=request.profile)
         try:
             outcome = await self._terminate()
@@ -129,28 +127,83 @@ class TerminateConversation:
         self._result.api_calls = self._calls
         self._current = None
         self._finished = self._result  # final: the progress query shows it while the callback goes out
-        self._upsert(search_attributes.OUTCOME.value_set(outcome))
         count(TERMINATIONS, outcome=outcome)
-        if self._findable:
-            await self._send_callback()
-        self._upsert(search_attributes.STEP.value_set("done"))
+        await (self._finish(outcome) if self._lean else self._finish_before_lean(outcome))
         return self._result
 
-    async def _check_callback(self, url: str) -> None:
-        """The worker's allowlist decides (a workflow cannot read its environment)."""
+    async def _begin(self) -> None:
+        request = self._request
+        present = workflow.info().typed_search_attributes
+        self._upsert(*search_attributes.missing_at_start(request.conversation_id, request.profile, present))
+        self._shown_step = search_attributes.FIRST_STEP
+        if request.callback_url:
+            # Before anything touches Genesys: a URL the operator does not allow fails the run now.
+            await self._check_callback(request.callback_url)
+
+    async def _finish(self, outcome: Outcome) -> None:
+        """The outcome shows at once (in one upsert with the step), then the callback goes out."""
+        if self._request.callback_url or await self._worker_calls_back():
+            self._upsert(search_attributes.OUTCOME.value_set(outcome), self._show_step("deliver callback"))
+            await self._send_callback()
+            self._upsert(self._show_step("done"))
+        else:
+            self._result.callback = CallbackReport(status="not_configured")
+            self._upsert(search_attributes.OUTCOME.value_set(outcome), self._show_step("done"))
+
+    async def _begin_before_lean(self) -> None:
+        request = self._request
+        self._upsert(
+            search_attributes.CONVERSATION_ID.value_set(request.conversation_id),
+            search_attributes.PROFILE.value_set(request.profile),
+        )
+        if self._findable and request.callback_url:
+            await self._check_callback(request.callback_url)
+
+    async def _finish_before_lean(self, outcome: Outcome) -> None:
+        self._upsert(search_attributes.OUTCOME.value_set(outcome))
+        if self._findable:  # these runs always ran the delivery activity
+            self._upsert(search_attributes.STEP.value_set("deliver callback"))
+            await self._send_callback()
+        self._upsert(search_attributes.STEP.value_set("done"))
+
+    async def _check_callback(self, url: str | None) -> bool:
+        """Whether a callback goes out: the worker's allowlist and default URL decide (a workflow
+        cannot read its environment). Since the lean patch a local activity, run only when the
+        request names a URL: a local activity in the first task made a run ~1 s slower at 100
+        concurrent starts (`make bench`)."""
         try:
-            await workflow.execute_activity_method(
-                CallbackActivities.check_callback,
+            if self._lean:
+                return bool(
+                    await workflow.execute_local_activity_method(
+                        CallbackActivities.check_callback,
+                        url,
+                        start_to_close_timeout=CALLBACK_CHECK_TIMEOUT,
+                        schedule_to_close_timeout=STEP_SCHEDULE_TO_CLOSE,
+                        retry_policy=STEP_RETRY_POLICY,
+                    )
+                )
+            # Older runs: a regular activity, whose recorded result is null.
+            await workflow.execute_activity(
+                "check callback",
                 url,
                 start_to_close_timeout=CALLBACK_CHECK_TIMEOUT,
                 schedule_to_close_timeout=STEP_SCHEDULE_TO_CLOSE,
                 retry_policy=STEP_RETRY_POLICY,
             )
-        except ActivityError as failure:
-            cause = failure.cause
+            return True
+        except (ActivityError, ApplicationError) as failure:
+            # A local activity's failure reaches the workflow unwrapped; a regular one's as its cause.
+            cause = failure.cause if isinstance(failure, ActivityError) else failure
             if isinstance(cause, ApplicationError) and cause.type == CALLBACK_NOT_ALLOWED:
                 raise invalid_input_error([cause.message]) from None
             raise
+
+    async def _worker_calls_back(self) -> bool:
+        """Whether the worker has a default callback URL: its lookup step said so (sparing every
+        run a step of its own); if the lookup never answered, a local activity asks."""
+        if self._default_callback is None:
+            self._default_callback = await self._check_callback(None)
+        return self._default_callback
 
     async def _send_callback(self) -> None:
         """POST the result to the callback URL, retrying for up to a day; the outcome stands whatever happens."""
@@ -161,7 +214,6 @@ class TerminateConversation:
         )
         report = self._result.callback = CallbackReport(status="pending", event_id=event_id)
         self._current = "deliver callback"
-        self._upsert(search_attributes.STEP.value_set(self._current))
         workflow.set_current_details("**deliver callback**")
         try:
             delivered = await workflow.execute_activity_method(
@@ -189,11 +241,24 @@ class TerminateConversation:
         self._current = None
 
     def _upsert(self, *updates: SearchAttributeUpdate) -> None:
-        if self._findable:
+        if self._findable and updates:
             workflow.upsert_search_attributes(list(updates))
 
+    def _show_step(self, name: str) -> SearchAttributeUpdate:
+        """The CloserStep update to ``name`` (to upsert with others, or alone with ``_enter``)."""
+        self._shown_step = name
+        return search_attributes.STEP.value_set(name)
+
+    def _enter(self, phase: str) -> None:
+        """Since the lean patch, CloserStep shows only the phases that can wait long: one upsert
+        (a visibility write) per phase, not per step."""
+        if self._lean and phase != self._shown_step:
+            self._upsert(self._show_step(phase))
+
     async def _terminate(self) -> Outcome:
-        snapshot = (await self._step(TerminationActivities.lookup, self._ref)).snapshot
+        lookup = await self._step(TerminationActivities.lookup, self._ref)
+        self._default_callback = lookup.default_callback
+        snapshot = lookup.snapshot
         if not snapshot.found:
             self._record("lookup", "no such conversation")
             return "not_found"
@@ -211,16 +276,25 @@ class TerminateConversation:
 
         if self._request.goodbye:
             await self._goodbye(snapshot)
-        for participant in _disconnect_order(snapshot):
-            await self._disconnect(participant)
+        closed = False
+        if self._lean and not any(p.is_agent for p in snapshot.connected_participants):
+            # Nobody to wrap up: the conversation PATCH ends everyone in one call, where a PATCH
+            # per participant takes one each (and a bot's or a queue's is UNCONFIRMED to work).
+            await self._close(snapshot)
+            closed = True
+        else:
+            for participant in _disconnect_order(snapshot):
+                await self._disconnect(participant)
 
-        outcome = await self._verify(timeout=timedelta(seconds=self._request.verify_timeout_seconds))
+        verify_timeout = timedelta(seconds=self._request.verify_timeout_seconds)
+        outcome = await self._verify(timeout=verify_timeout, closed=closed)
         if outcome is None:
             if not self._request.allow_teardown:
                 raise TerminationFailed(
                     f"Genesys did not confirm the end ({self._steps[-1].detail}) and teardown is not allowed: "
                     "give a wrap-up code, allow teardown, or raise the verify timeout"
                 )
+            self._enter("teardown")
             await self._step(TerminationActivities.teardown, self._ref)
             self._record("teardown", "full teardown requested (Genesys applies a system wrap-up)")
             # Whoever the last read showed connected or in wrap-up is ended by the teardown.
@@ -233,7 +307,7 @@ class TerminateConversation:
                         action="torn_down",
                         wrapup="system" if participant.is_agent and participant.wrapup_required else "none",
                     )
-            outcome = await self._verify(timeout=TEARDOWN_VERIFY_TIMEOUT, after_teardown=True)
+            outcome = await self._verify(timeout=TEARDOWN_VERIFY_TIMEOUT, closed=True, after_teardown=True)
             if outcome is None:
                 raise TerminationFailed(
                     f"Genesys did not confirm the end within {TEARDOWN_VERIFY_TIMEOUT.seconds}s of the teardown"
@@ -290,15 +364,21 @@ class TerminateConversation:
             wrapup=_WRAPUP_OUTCOME[result.wrapup],
         )
 
-    async def _verify(self, *, timeout: timedelta, after_teardown: bool = False) -> Outcome | None:
-        """Poll until Genesys confirms the end; close what is left once. None when time runs out."""
+    async def _verify(self, *, timeout: timedelta, closed: bool, after_teardown: bool = False) -> Outcome | None:
+        """Poll until Genesys confirms the end; close what is left once (unless ``closed``). None
+        when time runs out."""
         deadline = workflow.now() + timeout
         poll = VERIFY_FIRST_POLL
         reads = 0
-        closed = after_teardown
         while True:
-            await workflow.sleep(min(poll, max(deadline - workflow.now(), timedelta(0))))
-            snapshot = (await self._step(TerminationActivities.verify, self._ref)).snapshot
+            settle = timedelta(0)
+            if self._lean and reads == 0:
+                settle = VERIFY_SETTLE  # the first read waits in its activity: see VERIFY_SETTLE
+            else:
+                self._enter("verify")
+                await workflow.sleep(self._next_poll(poll, deadline))
+            verify = VerifyInput(**self._ref.model_dump(), settle_seconds=settle.total_seconds())
+            snapshot = (await self._step(TerminationActivities.verify, verify)).snapshot
             self._last_read = snapshot
             reads += 1
             if snapshot.ended:
@@ -318,20 +398,34 @@ class TerminateConversation:
             untouched = any(p.id not in disconnected_by_us for p in closable)
             if closable and not closed and (untouched or reads >= 2):
                 closed = True
-                result = await self._step(
-                    TerminationActivities.close,
-                    CloseInput(**self._ref.model_dump(), wrapup_code=self._request.wrapup_code, snapshot=snapshot),
-                )
-                self._record(
-                    "close",
-                    f"wrap-up applied to {len(result.wrapups_applied)}, skipped for {len(result.wrapups_skipped)}, "
-                    f"conversation disconnect {'sent' if result.conversation_disconnected else 'not needed'}",
-                )
+                await self._close(snapshot)
                 continue
             if workflow.now() >= deadline:
                 self._record("verify", f"not ended after {timeout.total_seconds():g}s: {_describe(snapshot)}")
                 return None
-            poll = min(poll * 2, VERIFY_MAX_POLL)
+            if not settle:
+                poll = min(poll * 2, VERIFY_MAX_POLL)
+
+    def _next_poll(self, poll: timedelta, deadline: datetime) -> timedelta:
+        """How long to sleep before the next read: ``poll``, but never past the deadline, and
+        (since the lean patch) the whole way to it when the read after this one would come sooner
+        than ``poll`` before it: a read just before the deadline buys nothing the deadline's does not."""
+        left = max(deadline - workflow.now(), timedelta(0))
+        if self._lean and left < 2 * poll:
+            return left
+        return min(poll, left)
+
+    async def _close(self, snapshot: ConversationSnapshot) -> None:
+        """End after-call work and disconnect whoever ``snapshot`` shows connected, in one step."""
+        result = await self._step(
+            TerminationActivities.close,
+            CloseInput(**self._ref.model_dump(), wrapup_code=self._request.wrapup_code, snapshot=snapshot),
+        )
+        self._record(
+            "close",
+            f"wrap-up applied to {len(result.wrapups_applied)}, skipped for {len(result.wrapups_skipped)}, "
+            f"conversation disconnect {'sent' if result.conversation_disconnected else 'not needed'}",
+        )
 
     async def _delete_transcript(self) -> None:
         if not self._request.delete_transcript:
@@ -348,7 +442,7 @@ class TerminateConversation:
         # The activity's registered name: what users see in the Temporal UI. (getattr because a
         # double-underscore name would be mangled inside this class.)
         name = getattr(activity, "__temporal_activity_definition").name
-        if name != self._current:
+        if not self._lean and name != self._current:
             self._upsert(search_attributes.STEP.value_set(name))
         self._current = name
         workflow.set_current_details(f"**{name}** ({len(self._steps)} steps done)")

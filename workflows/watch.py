@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from .durations import format_duration
     from .metrics import count
     from .models import TerminateRequest, TerminateResult, workflow_id
+    from .patches import LEAN_PATCH
     from .policies import (
         JOIN_TERMINATION_START_TO_CLOSE,
         STEP_HEARTBEAT_TIMEOUT,
@@ -71,6 +72,8 @@ class WatchConversation:
         except ApplicationError as error:
             self._invalid = error
         self._state: State = "waiting"
+        self._shown_state: State = "waiting"  # what the CloserStep search attribute says
+        self._lean = False  # set in run: see LEAN_PATCH
         self._woken = False
         self._cancelled = False
         self._result: WatchResult | None = None
@@ -139,6 +142,7 @@ class WatchConversation:
         continues as new)."""
         if self._invalid is not None or self._request is None:
             raise self._invalid or ApplicationError("no request")
+        self._lean = workflow.patched(LEAN_PATCH)
         workflow.upsert_search_attributes(
             [
                 search_attributes.CONVERSATION_ID.value_set(self._request.conversation_id),
@@ -339,6 +343,7 @@ class WatchConversation:
                     id=workflow_id(settings.conversation_id),
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                     static_summary=f"Terminate {settings.conversation_id}: {reason}",
+                    search_attributes=search_attributes.at_start(settings.conversation_id, settings.profile),
                 )
             except WorkflowAlreadyStartedError:
                 joined = await workflow.execute_activity(
@@ -355,9 +360,15 @@ class WatchConversation:
     # --- bookkeeping ---------------------------------------------------------------------------
 
     def _set_state(self, state: State) -> None:
-        if state != self._state:
-            self._state = state
-            workflow.upsert_search_attributes([search_attributes.STEP.value_set(state)])
+        if state == self._state:
+            return
+        self._state = state
+        # A read takes a moment: since the lean patch CloserStep skips it (two visibility writes
+        # and two history events fewer per idle period; the status query still shows it).
+        if self._lean and state in ("reading", self._shown_state):
+            return
+        self._shown_state = state
+        workflow.upsert_search_attributes([search_attributes.STEP.value_set(state)])
 
     def _history_long(self) -> bool:
         info = workflow.info()

@@ -1,0 +1,14 @@
+"""The ids of the workflow patches (``workflow.patched``): each one lets the runs started before a
+change replay as they ran, while new runs take the new path. Each file in tests/histories/<patch>/
+is a run recorded before that patch: the replay tests keep them replaying."""
+
+from __future__ import annotations
+
+#: Runs started before the front-door contract neither upserted search attributes nor sent
+#: callbacks: their histories replay without those commands.
+FRONT_DOOR_PATCH = "front-door-v1"
+#: Changes that came out of `make bench`. Runs started before it: a termination upserted
+#: `CloserStep` at every step and its start attributes always, slept on a timer before its first
+#: verify read, ran the callback delivery even when no callback goes out, and disconnected a
+#: bot-only conversation one participant at a time; a watch upserted `CloserStep` around every read.
+LEAN_PATCH = "lean-v1"
