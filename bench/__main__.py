@@ -98,7 +98,7 @@ def table(results: dict) -> str:
             (
                 f"scale-out: terminations/s, 1 worker ({so['limit']})",
                 f"{so['one_worker_per_s']:.2f}/s",
-                f"the token's budget {so['budget_per_worker_per_s']:.2f}/s",
+                f"the token's budget {so['budget_per_worker_per_s']:.2f}/s (+ the first window's burst)",
             )
         )
         rows.append(("scale-out: 2 workers, 2 tokens", f"{so['two_workers_per_s']:.2f}/s", ""))

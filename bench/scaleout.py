@@ -20,7 +20,7 @@ from closer.temporal import start_termination
 from emulator.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from workflows import TerminateRequest, TerminateResult
 
-from .env import EmulatorProcess, new_id, percentile, scale
+from .env import EmulatorProcess, new_id, scale
 
 LIMIT = 300
 CALLS_PER_TERMINATION = 4  # agent, no wrap-up code: read, two PATCHes, read (the calls part checks it)
@@ -79,8 +79,9 @@ class WorkerProcesses:
 
 
 async def _rate(client: Client, emu: EmulatorProcess, workers: int, window_s: float, windows: int) -> dict:
-    """Terminations a second with ``workers`` processes, over the middle 80% of a backlog sized
-    to keep every worker's budget busy for ``windows`` windows."""
+    """Terminations a second with ``workers`` processes: a backlog of ``windows`` windows of every
+    worker's budget, over the time to its last end (the first window's burst, a window's worth
+    that the steady state does not have, is a smaller share the more windows)."""
     backlog = workers * int(windows * LIMIT / CALLS_PER_TERMINATION)
     ids = [emu.admin.seed("agent", customer_messages=["hi"])["conversationId"] for _ in range(backlog)]
     with WorkerProcesses(client, emu, workers, window_s) as processes:
@@ -100,14 +101,14 @@ async def _rate(client: Client, emu: EmulatorProcess, workers: int, window_s: fl
 
         outcomes = await asyncio.gather(*(wait(h) for h in handles))
     assert set(outcomes) == {"closed"}, set(outcomes)
-    # The middle 80%: the first window's burst and the last stragglers are not the steady rate.
-    first, last = percentile(finished, 0.1), percentile(finished, 0.9)
-    return {"workers": workers, "terminations": backlog, "per_s": 0.8 * backlog / (last - first)}
+    # The backlog's whole time: its terminations run breadth-first (every lookup before most
+    # disconnects), so completions come late and in a bunch; only the total time is fair to both.
+    return {"workers": workers, "terminations": backlog, "seconds": max(finished), "per_s": backlog / max(finished)}
 
 
 async def measure(client: Client) -> dict:
     window = float(scale(15, 10))  # 300 per 15 s (or 10 s): the minute compressed
-    windows = scale(4, 3)
+    windows = scale(6, 4)
     emulator = {
         "disconnect_delay_s": 0.2,
         "end_delay_s": 0.3,
@@ -124,6 +125,8 @@ async def measure(client: Client) -> dict:
     return {
         "limit": f"{LIMIT} per {window:g} s per token",
         "budget_per_worker_per_s": budget_per_s,
+        "one_worker": one,
+        "two_workers": two,
         "one_worker_per_s": one["per_s"],
         "two_workers_per_s": two["per_s"],
         "scale_out_ratio": two["per_s"] / one["per_s"],
