@@ -33,7 +33,12 @@ async def run(selected: list[str]) -> dict:
         for name in selected:
             started = time.monotonic()
             print(f"[bench] {name} ...", file=sys.stderr, flush=True)
-            results[name] = await PARTS[name](env.client)
+            try:
+                results[name] = await PARTS[name](env.client)
+            except Exception as error:  # one part failing must not lose the others' figures
+                results.setdefault("failed", {})[name] = f"{type(error).__name__}: {error}"
+                print(f"[bench] {name} failed: {error!r}", file=sys.stderr, flush=True)
+                continue
             print(f"[bench] {name}: {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     finally:
         await env.shutdown()
@@ -111,6 +116,8 @@ def table(results: dict) -> str:
         )
     for shape, (measured, minimum) in (results.get("calls") or {}).get("calls_per_termination", {}).items():
         rows.append((f"calls: {shape}", str(measured), f"minimum {minimum}"))
+    for name, error in (results.get("failed") or {}).items():
+        rows.append((f"{name}: FAILED", error[:60], ""))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [" | ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in width))

@@ -14,9 +14,10 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+#: closer's step timeouts, but no heartbeat timeout: these activities do not heartbeat, so one would
+#: time out any attempt that takes over 5 s (500 at once do) and retry a disconnect already done.
 OPTIONS: dict = {
     "start_to_close_timeout": timedelta(seconds=40),
-    "heartbeat_timeout": timedelta(seconds=5),
     "schedule_to_close_timeout": timedelta(minutes=10),
     "retry_policy": RETRY,
 }
