@@ -16,19 +16,24 @@ from .env import EmulatorProcess, closer_worker, scale
 LIMIT = 300
 
 
+#: Genesys's per-token limit counted in a compressed window: 300 per 15 s (short: 10 s), not a minute.
+WINDOW_S = float(scale(15, 10))
+#: The emulator's settings for a run against the limit.
+RATE_LIMITED = {
+    "disconnect_delay_s": 0.2,
+    "end_delay_s": 0.3,
+    "rate_limit_per_minute": LIMIT,
+    "rate_limit_window_s": WINDOW_S,
+    "analytics_lag_s": 0,
+}
+
+
 async def measure(client: Client) -> dict:
-    window = float(scale(15, 10))  # 300 per 15 s (or 10 s): the minute compressed
+    window = WINDOW_S
     windows = scale(6, 5)
     # Enough terminations (4 calls each) to keep the limit busy for `windows` windows and more.
     backlog = int(LIMIT * (windows + 1) / 4)
-    emulator = {
-        "disconnect_delay_s": 0.2,
-        "end_delay_s": 0.3,
-        "rate_limit_per_minute": LIMIT,
-        "rate_limit_window_s": window,
-        "analytics_lag_s": 0,
-    }
-    with EmulatorProcess(**emulator) as emu:
+    with EmulatorProcess(**RATE_LIMITED) as emu:
         ids = [emu.admin.seed("agent", customer_messages=["hi"])["conversationId"] for _ in range(backlog)]
         emu.admin.clear_requests()
         async with closer_worker(client, emu.url, requests_per_minute=LIMIT, rate_limit_window_seconds=window) as (

@@ -20,9 +20,9 @@ from closer.temporal import start_termination
 from emulator.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from workflows import TerminateRequest, TerminateResult
 
+from .budget import LIMIT, RATE_LIMITED, WINDOW_S
 from .env import EmulatorProcess, new_id, scale
 
-LIMIT = 300
 CALLS_PER_TERMINATION = 4  # agent, no wrap-up code: read, two PATCHes, read (the calls part checks it)
 REPO = Path(__file__).resolve().parent.parent
 READY_LINE = "closer worker polling"
@@ -107,16 +107,9 @@ async def _rate(client: Client, emu: EmulatorProcess, workers: int, window_s: fl
 
 
 async def measure(client: Client) -> dict:
-    window = float(scale(15, 10))  # 300 per 15 s (or 10 s): the minute compressed
+    window = WINDOW_S
     windows = scale(6, 4)
-    emulator = {
-        "disconnect_delay_s": 0.2,
-        "end_delay_s": 0.3,
-        "rate_limit_per_minute": LIMIT,
-        "rate_limit_window_s": window,
-        "analytics_lag_s": 0,
-    }
-    with EmulatorProcess(**emulator) as emu:
+    with EmulatorProcess(**RATE_LIMITED) as emu:
         one = await _rate(client, emu, 1, window, windows)
         two = await _rate(client, emu, 2, window, windows)
         calls = emu.api_requests()
