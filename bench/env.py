@@ -78,6 +78,30 @@ class EmulatorProcess:
         return [r for r in self.admin.requests() if r["path"].startswith("/api/")]
 
 
+def worker_env(
+    client: Client,
+    emulator_url: str,
+    task_queue: str,
+    *,
+    client_id: str = DEFAULT_CLIENT_ID,
+    client_secret: str = DEFAULT_CLIENT_SECRET,
+    **settings: str,
+) -> dict[str, str]:
+    """The environment of ``python worker.py`` (as deployed) on our Temporal, its Genesys the
+    emulator, signing in as ``client_id``; ``settings`` are further variables (CLOSER_...)."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CLOSER_", "GENESYSCLOUD_"))}
+    return {
+        **inherited,
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "CLOSER_TASK_QUEUE": task_queue,
+        "GENESYSCLOUD_OAUTHCLIENT_ID": client_id,
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": client_secret,
+        "CLOSER_GENESYS_API_URL": emulator_url,
+        "CLOSER_GENESYS_LOGIN_URL": emulator_url,
+        **settings,
+    }
+
+
 def profile(url: str, **fields: Any) -> Profile:
     return Profile(
         client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET, api_url=url, login_url=url, **fields

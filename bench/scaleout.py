@@ -6,7 +6,6 @@ compressed window; the figure is the ratio of the two rates, measured in the sam
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from emulator.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from workflows import TerminateRequest, TerminateResult
 
 from .budget import LIMIT, RATE_LIMITED, WINDOW_S
-from .env import EmulatorProcess, new_id, scale
+from .env import EmulatorProcess, new_id, scale, worker_env
 
 CALLS_PER_TERMINATION = 4  # agent, no wrap-up code: read, two PATCHes, read (the calls part checks it)
 REPO = Path(__file__).resolve().parent.parent
@@ -33,26 +32,22 @@ class WorkerProcesses:
 
     def __init__(self, client: Client, emu: EmulatorProcess, count: int, window_s: float) -> None:
         self.task_queue = f"bench-scaleout-{new_id()}"
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CLOSER_", "GENESYSCLOUD_"))}
         self._envs = []
         for i in range(count):
             client_id, secret = DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
             if i:
                 client_id, secret = f"bench-worker-{i}", f"secret-{new_id()}"
                 emu.admin.add_client(client_id, secret, None)
-            self._envs.append(
-                {
-                    **base,
-                    "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-                    "CLOSER_TASK_QUEUE": self.task_queue,
-                    "GENESYSCLOUD_OAUTHCLIENT_ID": client_id,
-                    "GENESYSCLOUD_OAUTHCLIENT_SECRET": secret,
-                    "CLOSER_GENESYS_API_URL": emu.url,
-                    "CLOSER_GENESYS_LOGIN_URL": emu.url,
-                    "CLOSER_GENESYS_REQUESTS_PER_MINUTE": str(LIMIT),
-                    "CLOSER_GENESYS_RATE_LIMIT_WINDOW_SECONDS": str(window_s),
-                }
+            env = worker_env(
+                client,
+                emu.url,
+                self.task_queue,
+                client_id=client_id,
+                client_secret=secret,
+                CLOSER_GENESYS_REQUESTS_PER_MINUTE=str(LIMIT),
+                CLOSER_GENESYS_RATE_LIMIT_WINDOW_SECONDS=str(window_s),
             )
+            self._envs.append(env)
         self._processes: list[tuple[subprocess.Popen[bytes], Path]] = []
 
     def __enter__(self) -> WorkerProcesses:

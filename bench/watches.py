@@ -35,9 +35,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from closer.watches import cancel, watch, watch_state
-from emulator.auth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
-from .env import SHORT, EmulatorProcess, new_id, percentile, scale
+from .env import SHORT, EmulatorProcess, new_id, percentile, scale, worker_env
 
 #: The run's shape; 10k watches take a longer idle time (the reads of 10k watches every 30 s would
 #: be 333 a second): BENCH_WATCHES_N=10000 BENCH_WATCHES_IDLE_S=300 BENCH_WATCHES_PERIODS=2.
@@ -115,21 +114,6 @@ class Keeper:
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-def _worker_env(client: Client, emu_url: str, task_queue: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CLOSER_", "GENESYSCLOUD_"))}
-    return {
-        **env,
-        **WORKER_ENV,
-        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-        "CLOSER_TASK_QUEUE": task_queue,
-        "GENESYSCLOUD_OAUTHCLIENT_ID": DEFAULT_CLIENT_ID,
-        "GENESYSCLOUD_OAUTHCLIENT_SECRET": DEFAULT_CLIENT_SECRET,
-        "CLOSER_GENESYS_API_URL": emu_url,
-        "CLOSER_GENESYS_LOGIN_URL": emu_url,
-        "CLOSER_GENESYS_REQUESTS_PER_MINUTE": "1000000",
-    }
-
-
 def _spawn_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     """``python worker.py``: closer's own worker process, as deployed."""
     return subprocess.Popen([sys.executable, "worker.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL)
@@ -180,7 +164,9 @@ async def measure(client: Client) -> dict:
     n = int(os.environ.get("BENCH_WATCHES_N") or scale(1000, 300))
     with EmulatorProcess(rate_limit_per_minute=None, analytics_lag_s=0) as emu:
         queue = f"bench-watches-{new_id()}"
-        worker = _spawn_worker(_worker_env(client, emu.url, queue))
+        worker = _spawn_worker(
+            worker_env(client, emu.url, queue, CLOSER_GENESYS_REQUESTS_PER_MINUTE="1000000", **WORKER_ENV)
+        )
         try:
             # Warm-up: a few watches through their first read, then cancelled: imports, sandbox, token.
             warm = await _seed_and_watch(client, emu.url, 20, queue)
