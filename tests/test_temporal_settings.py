@@ -226,9 +226,9 @@ def config_file(tmp_path: Path, temporal_env: WorkflowEnvironment, **profile: st
     return path
 
 
-async def run_worker(env: dict[str, str], *, seconds: float = 30) -> tuple[int, str]:
-    """``python worker.py`` until it exits: its status and its stderr."""
-    process = await asyncio.create_subprocess_exec(
+async def spawn_worker(env: dict[str, str]) -> asyncio.subprocess.Process:
+    """``python worker.py`` with ``env``, its stderr piped (where it logs)."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         str(REPO / "worker.py"),
         cwd=REPO,
@@ -236,6 +236,11 @@ async def run_worker(env: dict[str, str], *, seconds: float = 30) -> tuple[int, 
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def run_worker(env: dict[str, str], *, seconds: float = 30) -> tuple[int, str]:
+    """``python worker.py`` until it exits: its status and its stderr."""
+    process = await spawn_worker(env)
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=seconds)
     assert process.returncode is not None
     return process.returncode, stderr.decode()
@@ -251,14 +256,7 @@ async def test_worker_and_cli_through_a_config_file_profile(
         "TEMPORAL_PROFILE": "closer-test",
         "CLOSER_TASK_QUEUE": f"profile-{new_id()}",
     }
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(REPO / "worker.py"),
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    worker = await spawn_worker(env)
     try:
         assert worker.stderr is not None
         ready = await asyncio.wait_for(worker.stderr.readline(), timeout=30)
