@@ -23,6 +23,7 @@ def heartbeating(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         # timeout (5 s). A timer callback, not a task: most steps end before it fires, and a task
         # per step was a measurable share of the worker's CPU (`make bench`).
         loop = asyncio.get_running_loop()
+        pending: asyncio.TimerHandle
 
         def beat() -> None:
             nonlocal pending
