@@ -135,8 +135,11 @@ class DeleteTranscriptInput(ConversationRef):
 
 
 class VerifyInput(ConversationRef):
-    #: Wait this long before the read (the first read after the disconnects: see VERIFY_SETTLE).
+    #: Wait this long before the read (the first read after the disconnects: see VERIFY_SETTLE) ...
     settle_seconds: float = 0.0
+    #: ... but no later than this: the settle counted from the last ending call's answer, not
+    #: from this step's start (the workflow task and dispatch between them are part of it).
+    settle_until: datetime | None = None
 
 
 class CloseInput(ConversationRef):
@@ -151,6 +154,8 @@ class CloseInput(ConversationRef):
 class StepResult(BaseModel):
     #: Genesys API calls the step made (token requests excluded).
     calls: int = 0
+    #: When the step's last Genesys call was answered (the worker's clock, UTC); null if it made none.
+    answered_at: datetime | None = None
 
 
 class LookupResult(StepResult):

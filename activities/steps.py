@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 
 from temporalio import activity
@@ -63,6 +64,8 @@ def genesys_step(name: str) -> Callable[[StepMethod[In, R]], StepMethod[In, R]]:
                 finally:
                     record_genesys_calls(calls.calls)  # failed attempts' calls count too
             result.calls = calls.count
+            if calls.count:
+                result.answered_at = datetime.now(timezone.utc)
             return result
 
         return run

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 
 from genesys import BadRequest, ClientPool, Conflict, NotFound
 from genesys.models import MediaParticipantRequest, RecordingRetention, WrapupInput
@@ -56,8 +57,12 @@ class TerminationActivities(GenesysActivities):
     @genesys_step("verify")
     async def verify(self, request: VerifyInput) -> LookupResult:
         """One read of the conversation, after a short settle; the workflow polls it on durable timers."""
-        if request.settle_seconds:
-            await asyncio.sleep(request.settle_seconds)
+        settle = request.settle_seconds
+        if settle and request.settle_until is not None:
+            # Never longer than settle_seconds, whatever another worker's clock said.
+            settle = min(settle, (request.settle_until - datetime.now(timezone.utc)).total_seconds())
+        if settle > 0:
+            await asyncio.sleep(settle)
         return LookupResult(snapshot=await self._read(request))
 
     @genesys_step("send goodbye")

@@ -8,6 +8,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from workflows import workflow_id
+from workflows.policies import VERIFY_SETTLE
 
 from .conftest import Terminate, genesys_requests, new_id, seed
 
@@ -40,6 +41,13 @@ async def test_agent_conversation_closes_within_the_call_budget(
     assert "EVENT_TYPE_TIMER_STARTED" not in kinds
     assert "EVENT_TYPE_MARKER_RECORDED" in kinds  # the patch marker
     assert sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in history.events) == 4
+    # The settle counts from the last PATCH's answer: the read never reaches Genesys sooner than
+    # VERIFY_SETTLE after the PATCH did (emulator log times, this machine's clock).
+    assert calls[3]["time"] - calls[2]["time"] >= VERIFY_SETTLE.total_seconds()
+    # verifiedAt is when the confirming read was answered: after it reached Genesys, before its
+    # step reported back to Temporal (not the later workflow task that took the result in).
+    verify_done = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED][-1]
+    assert calls[3]["time"] <= result.verified_at.timestamp() <= verify_done.event_time.ToMicroseconds() / 1e6
     agent = seeded["participants"]["agent"]["participantId"]
     outcomes = {p.participant_id: p for p in result.participants}
     assert outcomes[agent].action == "disconnected"

@@ -94,6 +94,7 @@ class TerminateConversation:
         self._last_read: ConversationSnapshot | None = None  # the latest read of the conversation
         self._shown_step: str | None = None  # what the CloserStep search attribute says
         self._default_callback: bool | None = None  # whether the worker has a default callback URL
+        self._answered_at: datetime | None = None  # when the latest step's last Genesys call was answered
 
     @workflow.query
     def progress(self) -> TerminateProgress:
@@ -267,7 +268,7 @@ class TerminateConversation:
             return "not_web_messaging"
         if snapshot.ended:
             self._record("lookup", "already ended")
-            self._result.verified_at = workflow.now()
+            self._result.verified_at = self._answered_at or workflow.now()
             await self._delete_transcript()
             return "already_closed"
         self._record("lookup", _describe(snapshot))
@@ -372,17 +373,23 @@ class TerminateConversation:
         reads = 0
         while True:
             settle = timedelta(0)
+            settle_until = None
             if self._lean and reads == 0:
-                settle = VERIFY_SETTLE  # the first read waits in its activity: see VERIFY_SETTLE
+                # The first read waits in its activity (see VERIFY_SETTLE), counted from the
+                # answer to the last ending call, which the workflow task in between is part of.
+                settle = VERIFY_SETTLE
+                settle_until = self._answered_at + settle if self._answered_at else None
             else:
                 self._enter("verify")
                 await workflow.sleep(self._next_poll(poll, deadline))
-            verify = VerifyInput(**self._ref.model_dump(), settle_seconds=settle.total_seconds())
+            verify = VerifyInput(
+                **self._ref.model_dump(), settle_seconds=settle.total_seconds(), settle_until=settle_until
+            )
             snapshot = (await self._step(TerminationActivities.verify, verify)).snapshot
             self._last_read = snapshot
             reads += 1
             if snapshot.ended:
-                self._result.verified_at = workflow.now()
+                self._result.verified_at = self._answered_at or workflow.now()  # the confirming read's answer
                 self._record("verify", "Genesys confirms the end")
                 return "forced" if after_teardown else "closed"
             code = self._request.wrapup_code
@@ -447,6 +454,7 @@ class TerminateConversation:
         self._current = name
         workflow.set_current_details(f"**{name}** ({len(self._steps)} steps done)")
         result = await run_step(activity, argument)
+        self._answered_at = result.answered_at or self._answered_at
         self._calls += result.calls
         self._unrecorded_calls += result.calls
         return result
