@@ -125,7 +125,11 @@ async def test_already_ended_conversation_is_left_alone(run_termination: Termina
     result = await run_termination(cid)
 
     assert result.outcome == "already_closed"
-    assert [r["method"] for r in genesys_requests(emulator, cid)] == ["GET"]
+    calls = genesys_requests(emulator, cid)
+    assert [r["method"] for r in calls] == ["GET"]
+    # verifiedAt: when that one read was answered, before the run recorded its first step.
+    assert result.verified_at is not None
+    assert calls[0]["time"] <= result.verified_at.timestamp() < result.steps[0].at.timestamp()
 
 
 async def test_unknown_conversation_is_not_found(run_termination: Terminate, emulator) -> None:

@@ -268,7 +268,7 @@ class TerminateConversation:
             return "not_web_messaging"
         if snapshot.ended:
             self._record("lookup", "already ended")
-            self._result.verified_at = self._answered_at or workflow.now()
+            self._result.verified_at = lookup.answered_at or workflow.now()  # the read's answer
             await self._delete_transcript()
             return "already_closed"
         self._record("lookup", _describe(snapshot))
@@ -385,11 +385,12 @@ class TerminateConversation:
             verify = VerifyInput(
                 **self._ref.model_dump(), settle_seconds=settle.total_seconds(), settle_until=settle_until
             )
-            snapshot = (await self._step(TerminationActivities.verify, verify)).snapshot
-            self._last_read = snapshot
+            read = await self._step(TerminationActivities.verify, verify)
+            snapshot = self._last_read = read.snapshot
             reads += 1
             if snapshot.ended:
-                self._result.verified_at = self._answered_at or workflow.now()  # the confirming read's answer
+                # When the read was answered (runs recorded before the field: the workflow's time).
+                self._result.verified_at = read.answered_at or workflow.now()
                 self._record("verify", "Genesys confirms the end")
                 return "forced" if after_teardown else "closed"
             code = self._request.wrapup_code
