@@ -14,8 +14,6 @@ from workflows import TerminateRequest
 from .env import EmulatorProcess, closer_worker, scale
 
 LIMIT = 300
-
-
 #: Genesys's per-token limit counted in a compressed window: 300 per 15 s (short: 10 s), not a minute.
 WINDOW_S = float(scale(15, 10))
 #: The emulator's settings for a run against the limit.
@@ -29,14 +27,13 @@ RATE_LIMITED = {
 
 
 async def measure(client: Client) -> dict:
-    window = WINDOW_S
     windows = scale(6, 5)
     # Enough terminations (4 calls each) to keep the limit busy for `windows` windows and more.
     backlog = int(LIMIT * (windows + 1) / 4)
     with EmulatorProcess(**RATE_LIMITED) as emu:
         ids = [emu.admin.seed("agent", customer_messages=["hi"])["conversationId"] for _ in range(backlog)]
         emu.admin.clear_requests()
-        async with closer_worker(client, emu.url, requests_per_minute=LIMIT, rate_limit_window_seconds=window) as (
+        async with closer_worker(client, emu.url, requests_per_minute=LIMIT, rate_limit_window_seconds=WINDOW_S) as (
             _,
             queue,
         ):
@@ -48,10 +45,10 @@ async def measure(client: Client) -> dict:
     assert set(outcomes) == {"closed"}, set(outcomes)
     start = min(c["time"] for c in calls)
     # Whole windows from the first call while the backlog lasted (the last, draining one left out).
-    full = min(windows, int((max(c["time"] for c in calls) - start) // window) - 1)
-    admitted = sum(1 for c in calls if c["status"] != 429 and c["time"] < start + full * window)
+    full = min(windows, int((max(c["time"] for c in calls) - start) // WINDOW_S) - 1)
+    admitted = sum(1 for c in calls if c["status"] != 429 and c["time"] < start + full * WINDOW_S)
     return {
-        "limit": f"{LIMIT} per {window:g} s",
+        "limit": f"{LIMIT} per {WINDOW_S:g} s",
         "terminations": backlog,
         "calls": len(calls),
         "windows": full,

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -121,7 +121,7 @@ async def closer_worker(client: Client, url: str, **profile_fields: Any) -> Asyn
         await clients.aclose()
 
 
-def percentile(values: list[float], share: float) -> float:
+def percentile(values: Iterable[float], share: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")

@@ -43,8 +43,7 @@ async def measure(client: Client) -> dict:
             for _ in range(n // 10):  # ten at a time: latency, not a batch's queueing
                 ids = [emu.admin.seed("agent", customer_messages=["hi"])["conversationId"] for _ in range(10)]
                 latencies += await asyncio.gather(*(one(c) for c in ids))
-    verified = [v for v, _ in latencies]
-    answered = [r for _, r in latencies]
+    verified, answered = zip(*latencies)
     return {
         "effect_delay_s": EFFECT_DELAY_S,
         "n": len(latencies),

@@ -30,7 +30,7 @@ READY_LINE = "closer worker polling"
 class WorkerProcesses:
     """``count`` closer workers on one task queue, worker i signing in as OAuth client i."""
 
-    def __init__(self, client: Client, emu: EmulatorProcess, count: int, window_s: float) -> None:
+    def __init__(self, client: Client, emu: EmulatorProcess, count: int) -> None:
         self.task_queue = f"bench-scaleout-{new_id()}"
         self._envs = []
         for i in range(count):
@@ -45,7 +45,7 @@ class WorkerProcesses:
                 client_id=client_id,
                 client_secret=secret,
                 CLOSER_GENESYS_REQUESTS_PER_MINUTE=str(LIMIT),
-                CLOSER_GENESYS_RATE_LIMIT_WINDOW_SECONDS=str(window_s),
+                CLOSER_GENESYS_RATE_LIMIT_WINDOW_SECONDS=str(WINDOW_S),
             )
             self._envs.append(env)
         self._processes: list[tuple[subprocess.Popen[bytes], Path]] = []
@@ -73,13 +73,13 @@ class WorkerProcesses:
             log.unlink()
 
 
-async def _rate(client: Client, emu: EmulatorProcess, workers: int, window_s: float, windows: int) -> dict:
+async def _rate(client: Client, emu: EmulatorProcess, workers: int, windows: int) -> dict:
     """Terminations a second with ``workers`` processes: a backlog of ``windows`` windows of every
     worker's budget, over the time to its last end (the first window's burst, a window's worth
     that the steady state does not have, is a smaller share the more windows)."""
     backlog = workers * int(windows * LIMIT / CALLS_PER_TERMINATION)
     ids = [emu.admin.seed("agent", customer_messages=["hi"])["conversationId"] for _ in range(backlog)]
-    with WorkerProcesses(client, emu, workers, window_s) as processes:
+    with WorkerProcesses(client, emu, workers) as processes:
         started = time.monotonic()
         handles = await asyncio.gather(
             *(
@@ -102,16 +102,15 @@ async def _rate(client: Client, emu: EmulatorProcess, workers: int, window_s: fl
 
 
 async def measure(client: Client) -> dict:
-    window = WINDOW_S
     windows = scale(6, 4)
     with EmulatorProcess(**RATE_LIMITED) as emu:
-        one = await _rate(client, emu, 1, window, windows)
-        two = await _rate(client, emu, 2, window, windows)
+        one = await _rate(client, emu, 1, windows)
+        two = await _rate(client, emu, 2, windows)
         calls = emu.api_requests()
     # What one token's budget allows: LIMIT per window at CALLS_PER_TERMINATION calls each.
-    budget_per_s = LIMIT / window / CALLS_PER_TERMINATION
+    budget_per_s = LIMIT / WINDOW_S / CALLS_PER_TERMINATION
     return {
-        "limit": f"{LIMIT} per {window:g} s per token",
+        "limit": f"{LIMIT} per {WINDOW_S:g} s per token",
         "budget_per_worker_per_s": budget_per_s,
         "one_worker": one,
         "two_workers": two,
