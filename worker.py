@@ -34,7 +34,7 @@ from closer.temporal import CannotConnect, connect, short_reason
 from closer.tracing import flush_traces, tracing_enabled
 from genesys import ClientPool
 from workflows import SweepStaleConversations, TerminateConversation, WatchConversation
-from workflows.sandbox import workflow_runner
+from workflows.sandbox import SANDBOX_VARIABLE, sandboxed, workflow_runner
 
 #: How long to try reaching Temporal at start before exiting (status 2, one line saying what to fix).
 CONNECT_TIMEOUT_SECONDS = 15.0
@@ -82,7 +82,7 @@ def build_worker(
             *callbacks.all(),
         ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandboxed()),
         # One log line per failed attempt (step, conversation, Genesys status, code, contextId)
         # instead of the SDK's traceback per retry; every attempt's duration as a metric. (The
         # tracing interceptor, when configured, comes with the client: closer.tracing.)
@@ -160,6 +160,8 @@ async def run_worker(settings: Settings, runtime: Runtime | None = None) -> None
                 ", ".join(settings.profiles) or "none",
             )
             logging.info("closure callbacks: %s", _describe_callbacks(settings.callbacks))
+            if not sandboxed():
+                logging.info("workflows run outside Temporal's sandbox (%s=off)", SANDBOX_VARIABLE)
             if runtime is not None:
                 logging.info("metrics on http://%s/metrics", metrics_address())
             if tracing_enabled():
@@ -199,6 +201,7 @@ def main() -> int:
         return 2
     try:
         worker_limits()
+        sandboxed()
     except ValueError as error:
         print(f"closer worker: {error}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ PARTS = {
     "latency": latency.measure,
     "budget": budget.measure,
     "watches": watches.measure,
+    "watches-sandboxed": watches.measure_sandboxed,
     "scaleout": scaleout.measure,
 }
 LATEST = Path(__file__).with_name("latest.json")
@@ -83,30 +84,9 @@ def table(results: dict) -> str:
                 "(the run's last workflow task; the callback goes then)",
             )
         )
-    if w := results.get("watches"):
-        scaled = f", scaled from {w['n']}" if w["extrapolated"] else ""
-        rows.append(
-            (
-                f"watch_rss_mib_per_10k ({w['n']} watches, one worker)",
-                f"{w['watch_rss_mib_per_10k']:.0f} MiB{scaled}",
-                f"<= 1024 MiB (worker {w['rss_before_mib']:.0f} -> {w['rss_after_mib']:.0f} MiB)",
-            )
-        )
-        rows.append(
-            (
-                f"reads_per_idle_period (idle {w['idle_s']} s)",
-                f"{w['reads_per_idle_period']:.2f}",
-                f"1 ({w['idle_periods']} periods)",
-            )
-        )
-        rows.append(
-            (
-                "timer lateness p99 (read - due), steady",
-                f"{w['timer_lateness_steady_p99_s']:.2f} s",
-                f"<= 1 s (p50 {w['timer_lateness_steady_p50_s']:.2f} s; all dues p99 {w['timer_lateness_p99_s']:.2f} s)",
-            )
-        )
-        rows.append(("history events per watch per idle period", f"{w['history_events_per_idle_period']:.1f}", ""))
+    for part, how in (("watches", "no sandbox"), ("watches-sandboxed", "sandboxed")):
+        if w := results.get(part):
+            rows.extend(_watch_rows(w, how))
     if so := results.get("scaleout"):
         rows.append(
             (
@@ -131,6 +111,28 @@ def table(results: dict) -> str:
     lines = [" | ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in width))
     return "\n".join(lines)
+
+
+def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
+    scaled = f", scaled from {w['n']}" if w["extrapolated"] else ""
+    return [
+        (
+            f"watch_rss_mib_per_10k ({w['n']} watches, one worker, {how})",
+            f"{w['watch_rss_mib_per_10k']:.0f} MiB{scaled}",
+            f"<= 1024 MiB (worker {w['rss_before_mib']:.0f} -> {w['rss_after_mib']:.0f} MiB)",
+        ),
+        (
+            f"reads_per_idle_period (idle {w['idle_s']} s, {how})",
+            f"{w['reads_per_idle_period']:.2f}",
+            f"1 ({w['idle_periods']} periods)",
+        ),
+        (
+            f"timer lateness p99 (read - due), steady, {how}",
+            f"{w['timer_lateness_steady_p99_s']:.2f} s",
+            f"<= 1 s (p50 {w['timer_lateness_steady_p50_s']:.2f} s; all dues p99 {w['timer_lateness_p99_s']:.2f} s)",
+        ),
+        (f"history events per watch per idle period, {how}", f"{w['history_events_per_idle_period']:.1f}", ""),
+    ]
 
 
 def main() -> None:

@@ -49,6 +49,8 @@ REPO = Path(__file__).resolve().parent.parent
 #: holds every watch by default; BENCH_WATCHES_CACHE bounds it (watches beyond it are replayed from
 #: their histories when their timers fire).
 #: BENCH_WATCHES_WORKFLOW_TASKS bounds the workflow tasks it runs at once (unset: the SDK's default).
+#: The ``watches`` part runs its workflows outside the sandbox (CLOSER_WORKFLOW_SANDBOX=off, the
+#: README's setting for many watches), ``watches-sandboxed`` in it (the default), side by side.
 WORKER_ENV = {
     "CLOSER_MAX_CACHED_WORKFLOWS": os.environ.get("BENCH_WATCHES_CACHE") or "1000",
     "CLOSER_MAX_CONCURRENT_WORKFLOW_TASKS": os.environ.get("BENCH_WATCHES_WORKFLOW_TASKS") or "",
@@ -166,11 +168,20 @@ async def _events_per_period(client: Client, ids: list[str]) -> float:
 
 
 async def measure(client: Client) -> dict:
+    return await _measure(client, sandbox="off")
+
+
+async def measure_sandboxed(client: Client) -> dict:
+    return await _measure(client, sandbox="on")
+
+
+async def _measure(client: Client, sandbox: str) -> dict:
     n = int(os.environ.get("BENCH_WATCHES_N") or scale(1000, 300))
+    settings = {**WORKER_ENV, "CLOSER_WORKFLOW_SANDBOX": sandbox}
     with EmulatorProcess(rate_limit_per_minute=None, analytics_lag_s=0) as emu:
         queue = f"bench-watches-{new_id()}"
         worker = _spawn_worker(
-            worker_env(client, emu.url, queue, CLOSER_GENESYS_REQUESTS_PER_MINUTE="1000000", **WORKER_ENV)
+            worker_env(client, emu.url, queue, CLOSER_GENESYS_REQUESTS_PER_MINUTE="1000000", **settings)
         )
         try:
             # Warm-up: a few watches through their first read, then cancelled: imports, sandbox, token.
@@ -235,7 +246,7 @@ async def measure(client: Client) -> dict:
         "n": n,
         "idle_s": IDLE_S,
         "start_s": start_s,
-        "worker_env": WORKER_ENV,
+        "worker_env": settings,
         "rss_before_mib": rss_before,
         "rss_after_mib": rss_after,
         "rss_peak_mib": max(rss_samples, default=rss_after),

@@ -30,6 +30,7 @@ from emulator.server import EmulatorServer
 from genesys import ClientPool, Profile
 from worker import build_worker
 from workflows import TerminateRequest, TerminateResult
+from workflows.sandbox import SANDBOX_VARIABLE
 
 from .api_server import ApiServer
 from .callback_receiver import CALLBACK_SECRET, CallbackReceiver
@@ -42,6 +43,10 @@ READ_ONLY_CLIENT_ID = "read-only-client"
 # Quick but still asynchronous: a disconnect lands after its 202, endTime after that; analytics
 # without lag (the tests of the lag set it themselves).
 TEST_EMULATOR_CONFIG = EmulatorConfig(disconnect_delay_s=0.2, end_delay_s=0.3, analytics_lag_s=0)
+
+# The suite's workers run workflows in the sandbox whatever the shell says: the suite is the guard
+# that catches nondeterministic workflow code (workflows/sandbox.py).
+os.environ.pop(SANDBOX_VARIABLE, None)
 
 # Request logs of every emulator the session ran, for the conformance check at the end.
 EMULATOR_LOGS: list[dict] = []

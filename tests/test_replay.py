@@ -69,13 +69,15 @@ def test_every_outcome_has_a_recorded_history() -> None:
     )
 
 
+@pytest.mark.parametrize("sandbox", [True, False], ids=["sandboxed", "unsandboxed"])
 @pytest.mark.parametrize("path", recorded(), ids=lambda p: str(p.relative_to(HISTORIES).with_suffix("")))
-async def test_recorded_history_replays(path: Path) -> None:
+async def test_recorded_history_replays(path: Path, sandbox: bool) -> None:
+    """In the sandbox and out of it (CLOSER_WORKFLOW_SANDBOX=off): the same code, the same commands."""
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
     replayer = Replayer(
         workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
         data_converter=pydantic_data_converter,
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandbox),
     )
     await replayer.replay_workflow(history)  # raises on any nondeterminism
 
