@@ -80,6 +80,37 @@ async def test_a_message_before_the_due_time_moves_it(start_watch, emulator) -> 
     assert len(reads(emulator, cid)) == 3
 
 
+async def test_a_read_answered_after_the_due_time_it_moved_is_read_again_before_closing(
+    start_watch, emulator
+) -> None:
+    """A read asked for before the due time its answer sets, and answered (or handled) after it,
+    cannot say the customer kept quiet until then: a slow Genesys or a busy worker must not close
+    a conversation whose customer wrote while the read was on its way."""
+    cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]
+    handle = await start_watch(cid, idle="3s")
+    await asyncio.sleep(1)
+    emulator.admin.send_message(cid, "customer", "one moment")  # the first due read finds it
+    hold_id = emulator.admin.hold("GET", MESSAGE_READ, count=1)
+    for _ in range(200):  # that read: Genesys has answered it, the worker has not heard yet
+        if emulator.admin.hold_status(hold_id)["engaged"]:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the due read never came")
+    await asyncio.sleep(0.5)
+    unseen = emulator.admin.send_message(cid, "customer", "back again")  # after that read's answer
+    await asyncio.sleep(2)  # the due time the held answer sets (1 s after it) passes; not "back again"'s
+    emulator.admin.release(hold_id)
+
+    result = await asyncio.wait_for(handle.result(), timeout=30)
+
+    assert result.outcome == "closed_idle"
+    close = next(r for r in genesys_requests(emulator, cid) if r["method"] == "PATCH")
+    assert _at(close) >= _at_iso(unseen["messageTime"]) + 3 - 0.05
+    # start, the held one, the one read again at once (finds "back again"), the moved due time.
+    assert len(reads(emulator, cid)) == 4 == result.reads
+
+
 async def test_awaiting_customer_counts_only_after_the_agents_unanswered_message(start_watch, emulator) -> None:
     cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]  # the customer spoke last
     handle = await start_watch(cid, idle="2s", mode="awaiting_customer")

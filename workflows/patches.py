@@ -12,3 +12,7 @@ FRONT_DOOR_PATCH = "front-door-v1"
 #: verify read, ran the callback delivery even when no callback goes out, and disconnected a
 #: bot-only conversation one participant at a time; a watch upserted `CloserStep` around every read.
 LEAN_PATCH = "lean-v1"
+#: A watch closed or warned on a read that was asked for before the close or warning fell due, if
+#: its answer came in after (a slow read, a busy worker): the customer may have written in between.
+#: Since this patch such a read is followed by another before anything is sent.
+FRESH_READ_PATCH = "fresh-read-v1"

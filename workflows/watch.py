@@ -26,8 +26,8 @@ with workflow.unsafe.imports_passed_through():
     from .contract import InvalidInput, invalid_input_error, parse, root_message, workflow_input
     from .durations import format_duration
     from .metrics import count
-    from .models import TerminateRequest, TerminateResult, workflow_id
-    from .patches import LEAN_PATCH
+    from .models import WORKFLOW_TYPE, TerminateRequest, TerminateResult, workflow_id
+    from .patches import FRESH_READ_PATCH, LEAN_PATCH
     from .policies import (
         JOIN_TERMINATION_START_TO_CLOSE,
         STEP_HEARTBEAT_TIMEOUT,
@@ -36,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
         WATCH_READ_SCHEDULE_TO_CLOSE,
     )
     from .steps import run_step
-    from .terminate import TerminateConversation
     from .watch_models import (
         WATCH_WORKFLOW_TYPE,
         WarningRecord,
@@ -76,6 +75,7 @@ class WatchConversation:
         self._lean = False  # set in run: see LEAN_PATCH
         self._woken = False
         self._cancelled = False
+        self._read_asked_at: datetime | None = None  # when the latest read was asked for
         self._result: WatchResult | None = None
 
     # --- what callers send and ask -------------------------------------------------------------
@@ -192,6 +192,8 @@ class WatchConversation:
                 due, at = self._next()
                 if workflow.now() < at:
                     continue
+                if self._read_stale(at):
+                    continue  # due already: read again at once
             if due == "warning":
                 await self._warn()
             elif due in ("close", "deadline"):
@@ -228,6 +230,14 @@ class WatchConversation:
         starts = [t for t in (memory.read_idle_since, touched) if t is not None]
         return max(starts) if starts else None
 
+    def _read_stale(self, due_at: datetime) -> bool:
+        """Whether the latest read was asked for before ``due_at``: its answer says nothing of
+        what the customer wrote between then and now, so it cannot confirm a close or a warning.
+        (A read follows its due time, except where the read or the workflow task after it took
+        long enough for the due time to pass: a slow Genesys, a busy worker.)"""
+        assert self._read_asked_at is not None
+        return self._read_asked_at < due_at and workflow.patched(FRESH_READ_PATCH)
+
     def _deadline(self) -> datetime | None:
         assert self._request is not None
         deadlines = [self._request.deadline] if self._request.deadline else []
@@ -256,6 +266,7 @@ class WatchConversation:
         assert self._request is not None
         self._set_state("reading")
         memory = self._memory
+        self._read_asked_at = workflow.now()
         read = await run_step(
             WatchActivities.read_activity,
             ActivityReadInput(
@@ -337,9 +348,12 @@ class WatchConversation:
         )
         while True:
             try:
+                # By its type's name, not its class: the sandbox re-imports what a workflow's
+                # module imports for every run, and a watch need not carry the termination's code.
                 return await workflow.execute_child_workflow(
-                    TerminateConversation.run,
+                    WORKFLOW_TYPE,
                     request,
+                    result_type=TerminateResult,
                     id=workflow_id(settings.conversation_id),
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                     static_summary=f"Terminate {settings.conversation_id}: {reason}",
