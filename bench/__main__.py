@@ -132,6 +132,11 @@ def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
             f"<= 1 s (p50 {w['timer_lateness_steady_p50_s']:.2f} s; all dues p99 {w['timer_lateness_p99_s']:.2f} s)",
         ),
         (f"history events per watch per idle period, {how}", f"{w['history_events_per_idle_period']:.1f}", ""),
+        (
+            f"worker CPU per read, steady, {how}",
+            f"{w['worker_cpu_ms_per_read']:.1f} ms",
+            f"one core: ~{1000 / w['worker_cpu_ms_per_read']:.0f} reads/s (worker used {w['worker_cores_used']:.2f} cores)",
+        ),
     ]
 
 

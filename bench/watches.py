@@ -64,6 +64,12 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_s(pid: int) -> float:
+    """The process's CPU time so far (user + system), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _time(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
@@ -199,10 +205,14 @@ async def _measure(client: Client, sandbox: str) -> dict:
             steady_from = time.time() + 1.5 * IDLE_S  # after the start's burst has been read out
             # Every watch through PERIODS idle periods (from the last start).
             rss_samples = []
+            cpu_from: tuple[float, float] | None = None  # (when, the worker's CPU seconds) once steady
             end = time.time() + PERIODS * (IDLE_S + 1.5) + 1
             while time.time() < end:
                 await asyncio.sleep(5)
                 rss_samples.append(rss_mib(worker.pid))
+                if cpu_from is None and time.time() >= steady_from:
+                    cpu_from = (time.time(), cpu_s(worker.pid))
+            cpu_to = (time.time(), cpu_s(worker.pid))
             rss_after = rss_mib(worker.pid)
             # A query to a watch out of the worker's cache replays it first: on a loaded worker some time out.
             states = await asyncio.gather(
@@ -242,6 +252,15 @@ async def _measure(client: Client, sandbox: str) -> dict:
                 if due >= steady_from:
                     steady.append(read_times[k] - due)
     finished = [s for s in states if getattr(s, "outcome", None) is not None]
+    # The worker's CPU per read once steady: what one watch's idle period costs it (the timer's
+    # task, the read, the task after it, replays of watches beyond the cache), whatever else the
+    # machine runs; so one core holds about 1000 / ms reads a second.
+    cpu_ms_per_read = cores_used = float("nan")
+    if cpu_from is not None:
+        window_reads = sum(1 for times in keeper.reads.values() for t in times if cpu_from[0] <= t <= cpu_to[0])
+        if window_reads:
+            cpu_ms_per_read = (cpu_to[1] - cpu_from[1]) / window_reads * 1000
+        cores_used = (cpu_to[1] - cpu_from[1]) / (cpu_to[0] - cpu_from[0])
     return {
         "n": n,
         "idle_s": IDLE_S,
@@ -260,6 +279,8 @@ async def _measure(client: Client, sandbox: str) -> dict:
         "timer_lateness_steady_p99_s": percentile(steady, 0.99),
         "reads_timed_steady": len(steady),
         "history_events_per_idle_period": events,
+        "worker_cpu_ms_per_read": cpu_ms_per_read,
+        "worker_cores_used": cores_used,
         "closed_early": len(finished),
         "keeper_failures": keeper.failures,
         "extrapolated": n < 10_000,

@@ -80,9 +80,7 @@ async def test_a_message_before_the_due_time_moves_it(start_watch, emulator) -> 
     assert len(reads(emulator, cid)) == 3
 
 
-async def test_a_read_answered_after_the_due_time_it_moved_is_read_again_before_closing(
-    start_watch, emulator
-) -> None:
+async def test_a_read_answered_after_the_due_time_it_moved_is_read_again_before_closing(start_watch, emulator) -> None:
     """A read asked for before the due time its answer sets, and answered (or handled) after it,
     cannot say the customer kept quiet until then: a slow Genesys or a busy worker must not close
     a conversation whose customer wrote while the read was on its way."""
