@@ -22,6 +22,8 @@ def heartbeating(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         # no heartbeat call to Temporal, and a dead worker is still noticed within the heartbeat
         # timeout (5 s). A timer callback, not a task: most steps end before it fires, and a task
         # per step was a measurable share of the worker's CPU (`make bench`).
+        if activity.info().is_local:
+            return await fn(*args, **kwargs)  # a local activity has no heartbeat: its workflow task is its lease
         loop = asyncio.get_running_loop()
         pending: asyncio.TimerHandle
 

@@ -10,6 +10,7 @@ import asyncio
 from datetime import datetime
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from closer import watches
@@ -137,6 +138,24 @@ async def test_touches_move_the_due_time_without_reading(start_watch, emulator) 
     assert reads_while_touched == 1  # the start's only
     assert result.outcome == "closed_idle" and result.touches == 5
     assert len(reads(emulator, cid)) == 2  # plus the one confirming the close
+
+
+async def test_a_watch_reads_in_the_workflow_task_its_timer_wakes(start_watch, emulator) -> None:
+    """Each read is a local activity: no activity task through Temporal and no second workflow
+    task for its answer, so an idle period costs a watch 6 history events, not 11."""
+    cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]
+    handle = await start_watch(cid, idle="2s")
+    await asyncio.sleep(1)
+    emulator.admin.send_message(cid, "customer", "one more thing")  # one more idle period
+
+    result = await asyncio.wait_for(handle.result(), timeout=30)
+    events = (await handle.fetch_history()).events
+
+    assert result.outcome == "closed_idle" and result.reads == len(reads(emulator, cid)) == 3
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in events]
+    assert "read activity" not in scheduled
+    fired = [i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED]
+    assert [b - a for a, b in zip(fired, fired[1:])] == [6]  # timer fired, task (3), read marker, timer
 
 
 async def test_max_duration_closes_a_busy_conversation(start_watch, emulator) -> None:

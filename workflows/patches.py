@@ -16,3 +16,7 @@ LEAN_PATCH = "lean-v1"
 #: its answer came in after (a slow read, a busy worker): the customer may have written in between.
 #: Since this patch such a read is followed by another before anything is sent.
 FRESH_READ_PATCH = "fresh-read-v1"
+#: A watch read Genesys with an activity task (scheduled, started and completed through the
+#: server, and a second workflow task for its answer). Since this patch the read is a local
+#: activity, run in the workflow task its timer wakes: 6 history events a period instead of 11.
+LOCAL_READ_PATCH = "local-read-v1"

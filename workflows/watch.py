@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from .durations import format_duration
     from .metrics import count
     from .models import WORKFLOW_TYPE, TerminateRequest, TerminateResult, workflow_id
-    from .patches import FRESH_READ_PATCH, LEAN_PATCH
+    from .patches import FRESH_READ_PATCH, LEAN_PATCH, LOCAL_READ_PATCH
     from .policies import (
         JOIN_TERMINATION_START_TO_CLOSE,
         STEP_HEARTBEAT_TIMEOUT,
@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         WATCH_CONTINUE_AS_NEW_EVENTS,
         WATCH_READ_SCHEDULE_TO_CLOSE,
     )
-    from .steps import run_step
+    from .steps import run_local_step, run_step
     from .watch_models import (
         WATCH_WORKFLOW_TYPE,
         WarningRecord,
@@ -267,7 +267,10 @@ class WatchConversation:
         self._set_state("reading")
         memory = self._memory
         self._read_asked_at = workflow.now()
-        read = await run_step(
+        # A local activity: the read runs in the workflow task its timer wakes, with no activity
+        # task through Temporal and no second workflow task for its answer (LOCAL_READ_PATCH).
+        step = run_local_step if workflow.patched(LOCAL_READ_PATCH) else run_step
+        read = await step(
             WatchActivities.read_activity,
             ActivityReadInput(
                 conversation_id=self._request.conversation_id,
