@@ -8,7 +8,7 @@ data converter (two copies of ``TerminateResult`` do not validate as each other)
 rebuilt per run.
 
 The sandbox has a price per workflow instance: its own copy of the workflow modules, kept for
-every cached workflow (0.19 MiB a cached watch against 0.13 MiB without it), and the time to build
+every cached workflow (0.2 MiB a cached watch against 0.14 MiB without it), and the time to build
 it, paid again by every replay of a workflow beyond the cache (twice the CPU of a replay without
 it). ``CLOSER_WORKFLOW_SANDBOX=off`` runs the same workflow code without it, for a worker holding
 thousands of watches. The guard it gives up is kept where code changes: the test suite's workers
