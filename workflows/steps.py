@@ -22,31 +22,24 @@ async def run_step(
     argument: Argument,
     *,
     schedule_to_close: timedelta = STEP_SCHEDULE_TO_CLOSE,
+    local: bool = False,
 ) -> Result:
-    """The activity method ``activity`` on ``argument``: heartbeating, retried per the step policy."""
+    """The activity method ``activity`` on ``argument``, retried per the step policy: heartbeating,
+    or with ``local`` a local activity, run by this worker inside the workflow task that asks for
+    it with no activity task through Temporal (for a short read: a watch's, every idle period)."""
+    if local:
+        return await workflow.execute_local_activity_method(
+            activity,
+            argument,
+            start_to_close_timeout=STEP_START_TO_CLOSE,
+            schedule_to_close_timeout=schedule_to_close,
+            retry_policy=STEP_RETRY_POLICY,
+        )
     return await workflow.execute_activity_method(
         activity,
         argument,
         start_to_close_timeout=STEP_START_TO_CLOSE,
         heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
-        schedule_to_close_timeout=schedule_to_close,
-        retry_policy=STEP_RETRY_POLICY,
-    )
-
-
-async def run_local_step(
-    activity: Callable[[Any, Argument], Awaitable[Result]],
-    argument: Argument,
-    *,
-    schedule_to_close: timedelta = STEP_SCHEDULE_TO_CLOSE,
-) -> Result:
-    """The same step as a local activity: run by this worker inside the workflow task that asks
-    for it, with no activity task through Temporal. For a short read (a watch's, every idle
-    period); its retries and timeouts are the step's."""
-    return await workflow.execute_local_activity_method(
-        activity,
-        argument,
-        start_to_close_timeout=STEP_START_TO_CLOSE,
         schedule_to_close_timeout=schedule_to_close,
         retry_policy=STEP_RETRY_POLICY,
     )

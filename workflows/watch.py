@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         WATCH_CONTINUE_AS_NEW_EVENTS,
         WATCH_READ_SCHEDULE_TO_CLOSE,
     )
-    from .steps import run_local_step, run_step
+    from .steps import run_step
     from .watch_models import (
         WATCH_WORKFLOW_TYPE,
         WarningRecord,
@@ -267,10 +267,7 @@ class WatchConversation:
         self._set_state("reading")
         memory = self._memory
         self._read_asked_at = workflow.now()
-        # A local activity: the read runs in the workflow task its timer wakes, with no activity
-        # task through Temporal and no second workflow task for its answer (LOCAL_READ_PATCH).
-        step = run_local_step if workflow.patched(LOCAL_READ_PATCH) else run_step
-        read = await step(
+        read = await run_step(
             WatchActivities.read_activity,
             ActivityReadInput(
                 conversation_id=self._request.conversation_id,
@@ -279,6 +276,9 @@ class WatchConversation:
                 ignore_message_ids=memory.warning_message_ids,
             ),
             schedule_to_close=WATCH_READ_SCHEDULE_TO_CLOSE,
+            # A local activity: the read runs in the workflow task its timer wakes, with no activity
+            # task through Temporal and no second workflow task for its answer (LOCAL_READ_PATCH).
+            local=workflow.patched(LOCAL_READ_PATCH),
         )
         memory.reads += 1
         memory.api_calls += read.calls
