@@ -12,7 +12,7 @@ from pathlib import Path
 
 from closer.dev_server import start_dev_server
 
-from . import budget, calls, latency, scaleout, throughput, watches
+from . import budget, calls, latency, scaleout, throughput, watches, watches_long
 from .env import SHORT
 
 PARTS = {
@@ -22,6 +22,7 @@ PARTS = {
     "budget": budget.measure,
     "watches": watches.measure,
     "watches-sandboxed": watches.measure_sandboxed,
+    "watches-long": watches_long.measure,
     "scaleout": scaleout.measure,
 }
 LATEST = Path(__file__).with_name("latest.json")
@@ -91,6 +92,8 @@ def table(results: dict) -> str:
     for part, how in (("watches", "no sandbox"), ("watches-sandboxed", "sandboxed")):
         if w := results.get(part):
             rows.extend(_watch_rows(w, how))
+    if wl := results.get("watches-long"):
+        rows.extend(_long_watch_rows(wl))
     if so := results.get("scaleout"):
         rows.append(
             (
@@ -144,6 +147,33 @@ def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
     ]
 
 
+def _long_watch_rows(w: dict) -> list[tuple[str, str, str]]:
+    how = f"{w['n']} watches, {w['idle_periods_per_watch']:.0f} periods, {w['runs_per_watch']:.1f} runs each"
+    return [
+        (
+            f"RSS per cached watch, late peak ({how})",
+            f"{w['rss_kib_per_watch_late_peak']:.0f} KiB",
+            f"early {w['rss_kib_per_watch_early']:.0f} KiB: {w['rss_growth_ratio']:.2f}x (late mean "
+            f"{w['rss_kib_per_watch_late_mean']:.0f} KiB; whole part's peak {w['rss_kib_per_watch_peak']:.0f} KiB)",
+        ),
+        (
+            "worker CPU per read, late (long watches)",
+            f"{w['cpu_ms_per_read_late']:.1f} ms",
+            f"early {w['cpu_ms_per_read_early']:.1f} ms",
+        ),
+        (
+            f"reads_per_idle_period (continue as new at {w['continue_as_new_events']} events)",
+            f"{w['reads_per_idle_period']:.2f}",
+            "1 (a new run reads nothing more)",
+        ),
+        (
+            "timer lateness p99, steady (long watches)",
+            f"{w['timer_lateness_steady_p99_s']:.2f} s",
+            f"<= 1 s (p50 {w['timer_lateness_steady_p50_s']:.2f} s)",
+        ),
+    ]
+
+
 def main() -> None:
     selected = sys.argv[1:] or list(PARTS)
     results = asyncio.run(run(selected))
@@ -159,6 +189,7 @@ def main() -> None:
         "reads_per_idle_period": results.get("watches", {}).get("reads_per_idle_period"),
         "timer_lateness_p99_s": results.get("watches", {}).get("timer_lateness_steady_p99_s"),
         "history_events_per_idle_period": results.get("watches", {}).get("history_events_per_idle_period"),
+        "watch_rss_growth_ratio": results.get("watches-long", {}).get("rss_growth_ratio"),
         "calls_per_termination": results.get("calls", {}).get("calls_per_termination"),
         "scale_out_ratio": results.get("scaleout", {}).get("scale_out_ratio"),
         "details": results,

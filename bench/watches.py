@@ -78,8 +78,8 @@ def _time(iso: str) -> float:
 class Keeper:
     """Sends each watched conversation a customer message shortly after each read of it."""
 
-    def __init__(self, emu: EmulatorProcess, ids: set[str]) -> None:
-        self.emu, self.ids = emu, ids
+    def __init__(self, emu: EmulatorProcess, ids: set[str], idle_s: int = IDLE_S) -> None:
+        self.emu, self.ids, self.idle_s = emu, ids, idle_s
         self.reads: dict[str, list[float]] = defaultdict(list)
         self.messages: dict[str, list[float]] = defaultdict(list)
         self.cursor = 0
@@ -118,7 +118,7 @@ class Keeper:
                         # Halfway between this read and the due time it leaves (the latest message
                         # it saw + idle): the next read finds it, and the watch sleeps on.
                         seen = [m for m in self.messages[conversation_id] if m < read_at]
-                        at = (read_at + max(seen) + IDLE_S) / 2 if seen else read_at + IDLE_S / 4
+                        at = (read_at + max(seen) + self.idle_s) / 2 if seen else read_at + self.idle_s / 4
                         task = asyncio.create_task(message(conversation_id, at))
                         pending.add(task)
                         task.add_done_callback(pending.discard)
@@ -127,13 +127,43 @@ class Keeper:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
+    def periods(self, ids: list[str], cutoff: float, steady_from: float) -> tuple[int, int, list[float], list[float]]:
+        """The reads after each watch's first and the due times that passed (before ``cutoff``:
+        dues in the last moments may not have been read yet), how late each due was read, and
+        the same for the dues from ``steady_from`` on (after the starts' burst)."""
+        lateness: list[float] = []
+        steady: list[float] = []
+        reads = dues = 0
+        for conversation_id in ids:
+            read_times, message_times = self.reads[conversation_id], self.messages[conversation_id]
+            if not read_times:
+                continue
+            # Read 0 is the watch's first, at its start; the first due (the seeded message + idle)
+            # comes at most an idle period later. Read k >= 2 is due at (the latest message before
+            # read k-1) + idle.
+            reads += sum(1 for t in read_times[1:] if t <= cutoff)
+            dues += read_times[0] + self.idle_s <= cutoff
+            for k in range(2, len(read_times) + 1):
+                seen = [m for m in message_times if m < read_times[k - 1]]
+                due = max(seen, default=read_times[k - 1]) + self.idle_s
+                if due > cutoff:
+                    break
+                dues += 1
+                if k < len(read_times):
+                    lateness.append(read_times[k] - due)
+                    if due >= steady_from:
+                        steady.append(read_times[k] - due)
+        return reads, dues, lateness, steady
+
 
 def _spawn_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     """``python worker.py``: closer's own worker process, as deployed."""
     return subprocess.Popen([sys.executable, "worker.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL)
 
 
-async def _seed_and_watch(client: Client, emu_url: str, n: int, queue: str, keeper: Keeper | None = None) -> list[str]:
+async def _seed_and_watch(
+    client: Client, emu_url: str, n: int, queue: str, keeper: Keeper | None = None, idle_s: int = IDLE_S
+) -> list[str]:
     """``n`` conversations, each seeded (last message now) just before its watch starts: a watch
     started long after its seed would find its conversation already idle."""
     gate = asyncio.Semaphore(50)
@@ -148,7 +178,7 @@ async def _seed_and_watch(client: Client, emu_url: str, n: int, queue: str, keep
                 ids.append(conversation_id)
                 if keeper is not None:
                     keeper.ids.add(conversation_id)
-                await watch(client, {"conversationId": conversation_id, "idle": f"PT{IDLE_S}S"}, task_queue=queue)
+                await watch(client, {"conversationId": conversation_id, "idle": f"PT{idle_s}S"}, task_queue=queue)
 
         await asyncio.gather(*(one() for _ in range(n)))
     return ids
@@ -231,27 +261,7 @@ async def _measure(client: Client, sandbox: str) -> dict:
     if dump := os.environ.get("BENCH_WATCHES_DUMP"):
         data = json.dumps({"reads": keeper.reads, "messages": keeper.messages, "cutoff": cutoff})
         await asyncio.to_thread(Path(dump).write_text, data)
-    lateness: list[float] = []
-    steady: list[float] = []  # dues after the starts' burst
-    reads = dues = 0
-    for conversation_id in ids:
-        read_times, message_times = keeper.reads[conversation_id], keeper.messages[conversation_id]
-        if not read_times:
-            continue
-        # Read 0 is the watch's first, at its start; the first due (the seeded message + idle) comes
-        # at most an idle period later. Read k >= 2 is due at (the latest message before read k-1) + idle.
-        reads += sum(1 for t in read_times[1:] if t <= cutoff)
-        dues += read_times[0] + IDLE_S <= cutoff
-        for k in range(2, len(read_times) + 1):
-            seen = [m for m in message_times if m < read_times[k - 1]]
-            due = max(seen, default=read_times[k - 1]) + IDLE_S
-            if due > cutoff:
-                break
-            dues += 1
-            if k < len(read_times):
-                lateness.append(read_times[k] - due)
-                if due >= steady_from:
-                    steady.append(read_times[k] - due)
+    reads, dues, lateness, steady = keeper.periods(ids, cutoff, steady_from)
     finished = [s for s in states if getattr(s, "outcome", None) is not None]
     # The worker's CPU per read once steady: what one watch's idle period costs it (the timer's
     # task, the read, the task after it, replays of watches beyond the cache), whatever else the

@@ -27,12 +27,13 @@ with workflow.unsafe.imports_passed_through():
     from .durations import format_duration
     from .metrics import count
     from .models import WORKFLOW_TYPE, TerminateRequest, TerminateResult, workflow_id
-    from .patches import FRESH_READ_PATCH, LEAN_PATCH, LOCAL_READ_PATCH
+    from .patches import FRESH_READ_PATCH, LEAN_PATCH, LOCAL_READ_PATCH, SHORT_RUNS_PATCH
     from .policies import (
         JOIN_TERMINATION_START_TO_CLOSE,
         STEP_HEARTBEAT_TIMEOUT,
         STEP_RETRY_POLICY,
         WATCH_CONTINUE_AS_NEW_EVENTS,
+        WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS,
         WATCH_READ_SCHEDULE_TO_CLOSE,
     )
     from .steps import run_step
@@ -389,7 +390,12 @@ class WatchConversation:
 
     def _history_long(self) -> bool:
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() >= WATCH_CONTINUE_AS_NEW_EVENTS
+        length = info.get_current_history_length()
+        if info.is_continue_as_new_suggested() or length >= WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS:
+            return True
+        # Asked only once the run is long: the patch's marker goes in the task that continues as
+        # new, so a run that ends sooner records none.
+        return length >= WATCH_CONTINUE_AS_NEW_EVENTS and workflow.patched(SHORT_RUNS_PATCH)
 
     async def _continue_as_new(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
