@@ -25,6 +25,7 @@ import time
 
 from temporalio.client import Client
 
+from closer.watches import watch_state
 from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS
 
 from .env import SHORT, EmulatorProcess, new_id, percentile, scale, worker_env
@@ -71,6 +72,7 @@ async def measure(client: Client) -> dict:
             keeper.running = False
             await keeping
             cutoff = time.time() - 2
+            states = await asyncio.gather(*(watch_state(client, c) for c in ids), return_exceptions=True)
             await _stop(client, ids)
             runs = [await _runs(client, f"watch-{c}") for c in ids[:5]]
         finally:
@@ -108,6 +110,7 @@ async def measure(client: Client) -> dict:
         "rss_growth_ratio": max(per_watch_kib(s) for s in late) / per_watch_kib(early),
         "cpu_ms_per_read_early": cpu_ms_per_read(early, samples[min(first_window + window, len(samples) - 1)]),
         "cpu_ms_per_read_late": cpu_ms_per_read(samples[max(0, len(samples) - 1 - window)], samples[-1]),
+        "closed_early": sum(1 for s in states if getattr(s, "outcome", None) is not None),
         "rss_kib_per_watch_series": [round(per_watch_kib(s), 1) for s in samples],
         "short": SHORT,
     }

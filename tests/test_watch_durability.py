@@ -210,6 +210,44 @@ async def test_a_busy_watch_continues_as_new_and_keeps_its_state(
     assert len(sends(emulator, cid)) == 2
 
 
+async def test_a_watch_continues_as_new_after_a_read_not_between_its_timer_and_the_read(
+    temporal_client: Client, worker: str, emulator
+) -> None:
+    """A long run continues as new before it next sleeps: the read its timer woke it for runs in
+    the old run, on time, and the new run starts with a timer and no read (no Genesys call)."""
+    # The customer spoke last: in awaiting_customer mode nothing counts down, and the watch
+    # looks again every idle period, one read each (6 events), until its run is long.
+    cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]
+    handle = await _watch(temporal_client, worker, cid, idle="1s", mode="awaiting_customer")
+    first_run = (await handle.describe()).run_id
+    async with asyncio.timeout(90):
+        while (await handle.describe()).run_id == first_run:
+            await asyncio.sleep(0.5)
+
+    old = temporal_client.get_workflow_handle_for(WatchConversation.run, watch_id(cid), run_id=first_run)
+    old_events = [e async for e in old.fetch_history_events()]
+    new_events = [e async for e in handle.fetch_history_events()]
+    await watches.cancel(temporal_client, cid)
+
+    def kinds(events: list) -> list[str]:
+        def kind(event) -> str:
+            if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+                return (
+                    "read" if event.marker_recorded_event_attributes.marker_name == "core_local_activity" else "patch"
+                )
+            return EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+
+        return [kind(e) for e in events]
+
+    old_kinds = kinds(old_events)
+    assert old_kinds[-1] == "WORKFLOW_EXECUTION_CONTINUED_AS_NEW"
+    after_last_timer = old_kinds[len(old_kinds) - 1 - old_kinds[::-1].index("TIMER_FIRED") :]
+    assert "read" in after_last_timer and "TIMER_STARTED" not in after_last_timer, after_last_timer
+    new_kinds = kinds(new_events)
+    assert "TIMER_STARTED" in new_kinds and "read" not in new_kinds[: new_kinds.index("TIMER_STARTED")], new_kinds
+    assert len(old_events) <= WATCH_CONTINUE_AS_NEW_EVENTS + 12
+
+
 async def test_continuing_as_new_between_warning_and_close_neither_warns_again_nor_closes_late(
     temporal_client: Client, worker: str, emulator
 ) -> None:

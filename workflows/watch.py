@@ -87,7 +87,7 @@ class WatchConversation:
         the timer already set finds the due time moved when it fires."""
         self._memory.touched_at = workflow.now()
         self._memory.touches += 1
-        if self._history_long():
+        if self._history_too_long() or self._run_long():
             self._woken = True  # a flood of touches: let the loop continue as new
 
     @workflow.signal
@@ -178,10 +178,12 @@ class WatchConversation:
         while True:
             if self._cancelled:
                 return "cancelled"
-            if self._history_long():
+            if self._history_too_long():
                 await self._continue_as_new()
             due, at = self._next()
             if workflow.now() < at:
+                if self._run_long():
+                    await self._continue_as_new()
                 await self._sleep_until(at, due)
                 continue
             if due != "deadline":
@@ -388,14 +390,22 @@ class WatchConversation:
         self._shown_state = state
         workflow.upsert_search_attributes([search_attributes.STEP.value_set(state)])
 
-    def _history_long(self) -> bool:
+    def _history_too_long(self) -> bool:
+        """Continue as new at once (whatever is due): Temporal suggests it, or past the events
+        runs continued as new at before short-runs-v1."""
         info = workflow.info()
-        length = info.get_current_history_length()
-        if info.is_continue_as_new_suggested() or length >= WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS:
-            return True
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS
+        )
+
+    def _run_long(self) -> bool:
+        """Continue as new before the next sleep (short-runs-v1): never between a timer and the
+        read it woke the watch for, so the new run's start costs that read no time."""
         # Asked only once the run is long: the patch's marker goes in the task that continues as
         # new, so a run that ends sooner records none.
-        return length >= WATCH_CONTINUE_AS_NEW_EVENTS and workflow.patched(SHORT_RUNS_PATCH)
+        long = workflow.info().get_current_history_length() >= WATCH_CONTINUE_AS_NEW_EVENTS
+        return long and workflow.patched(SHORT_RUNS_PATCH)
 
     async def _continue_as_new(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
