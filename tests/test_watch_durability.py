@@ -185,8 +185,9 @@ async def test_a_busy_watch_continues_as_new_and_keeps_its_state(
     events = [e async for e in old.fetch_history_events()]
     assert events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
     # Runs stay short (short-runs-v1): a cached run's finished timers and reads stay in the
-    # worker's memory, and a watch beyond the cache is replayed from the start of its run.
-    assert WATCH_CONTINUE_AS_NEW_EVENTS <= len(events) <= WATCH_CONTINUE_AS_NEW_EVENTS + 12
+    # worker's memory, and a watch beyond the cache is replayed from the start of its run. (Past
+    # the threshold by however many touches arrived while the run was ending.)
+    assert WATCH_CONTINUE_AS_NEW_EVENTS <= len(events) < 2 * WATCH_CONTINUE_AS_NEW_EVENTS
     before: WatchStatus = await old.query(WatchConversation.status)
     after: WatchStatus = await handle.query(WatchConversation.status)
     queried = datetime.now(timezone.utc)

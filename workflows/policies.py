@@ -48,7 +48,7 @@ WATCH_READ_SCHEDULE_TO_CLOSE = timedelta(hours=1)
 #: Waiting for a termination that another caller started: as long as a termination can take.
 JOIN_TERMINATION_START_TO_CLOSE = timedelta(hours=1)
 #: A watch continues as new past this many history events, carrying its state: about 14 idle
-#: periods (a run starts with ~13 events, a period adds 6). Short runs bound what a watch costs a
+#: periods (a run starts with 8 to 13 events, a period adds 6). Short runs bound what a watch costs a
 #: worker: the SDK keeps every finished timer and read of a cached run in memory (about 4 KiB an
 #: idle period, measured: `python -m bench watches-long`), and a watch beyond the worker's cache is
 #: replayed from the start of its run each time its timer fires. A new run costs no Genesys call.
