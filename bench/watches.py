@@ -156,12 +156,23 @@ class Keeper:
         return reads, dues, lateness, steady
 
 
-def _spawn_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``python worker.py``: closer's own worker process, as deployed."""
+def spawn_worker(client: Client, emu_url: str, queue: str, **settings: str) -> subprocess.Popen[bytes]:
+    """``python worker.py``: closer's own worker process, as deployed, its Genesys budget unbounded
+    (the watch parts measure the worker, not the pacer); ``settings``: further CLOSER_ variables."""
+    env = worker_env(client, emu_url, queue, CLOSER_GENESYS_REQUESTS_PER_MINUTE="1000000", **settings)
     return subprocess.Popen([sys.executable, "worker.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL)
 
 
-async def _seed_and_watch(
+async def warm_up(client: Client, emu_url: str, queue: str, idle_s: int = IDLE_S) -> None:
+    """A few watches through their first read, then cancelled: the worker's imports, sandbox and
+    token, so that its RSS after this is the baseline the watches' memory is counted from."""
+    warm = await seed_and_watch(client, emu_url, 20, queue, idle_s=idle_s)
+    await asyncio.sleep(3)
+    await stop_watches(client, warm)
+    await asyncio.sleep(3)
+
+
+async def seed_and_watch(
     client: Client, emu_url: str, n: int, queue: str, keeper: Keeper | None = None, idle_s: int = IDLE_S
 ) -> list[str]:
     """``n`` conversations, each seeded (last message now) just before its watch starts: a watch
@@ -184,7 +195,7 @@ async def _seed_and_watch(
     return ids
 
 
-async def _stop(client: Client, ids: list[str]) -> None:
+async def stop_watches(client: Client, ids: list[str]) -> None:
     gate = asyncio.Semaphore(50)
 
     async def one(conversation_id: str) -> None:
@@ -217,21 +228,15 @@ async def _measure(client: Client, sandbox: str) -> dict:
     settings = {**WORKER_ENV, "CLOSER_WORKFLOW_SANDBOX": sandbox}
     with EmulatorProcess(rate_limit_per_minute=None, analytics_lag_s=0) as emu:
         queue = f"bench-watches-{new_id()}"
-        worker = _spawn_worker(
-            worker_env(client, emu.url, queue, CLOSER_GENESYS_REQUESTS_PER_MINUTE="1000000", **settings)
-        )
+        worker = spawn_worker(client, emu.url, queue, **settings)
         try:
-            # Warm-up: a few watches through their first read, then cancelled: imports, sandbox, token.
-            warm = await _seed_and_watch(client, emu.url, 20, queue)
-            await asyncio.sleep(3)
-            await _stop(client, warm)
-            await asyncio.sleep(3)
+            await warm_up(client, emu.url, queue)
             rss_before = rss_mib(worker.pid)
 
             keeper = Keeper(emu, set())
             keeping = asyncio.create_task(keeper.run())
             started = time.time()
-            ids = await _seed_and_watch(client, emu.url, n, queue, keeper)
+            ids = await seed_and_watch(client, emu.url, n, queue, keeper)
             start_s = time.time() - started
             steady_from = time.time() + 1.5 * IDLE_S  # after the start's burst has been read out
             # Every watch through PERIODS idle periods (from the last start).
@@ -252,7 +257,7 @@ async def _measure(client: Client, sandbox: str) -> dict:
             keeper.running = False
             await keeping
             cutoff = time.time() - 2  # dues in the last 2 s may not have been read yet
-            await _stop(client, ids)
+            await stop_watches(client, ids)
             events = await _events_per_period(client, ids[:5])
         finally:
             worker.terminate()

@@ -28,8 +28,8 @@ from temporalio.client import Client
 from closer.watches import watch_state
 from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS
 
-from .env import SHORT, EmulatorProcess, new_id, percentile, scale, worker_env
-from .watches import Keeper, _seed_and_watch, _spawn_worker, _stop, cpu_s, rss_mib
+from .env import SHORT, EmulatorProcess, new_id, percentile, scale
+from .watches import Keeper, cpu_s, rss_mib, seed_and_watch, spawn_worker, stop_watches, warm_up
 
 N = scale(500, 200)
 #: A short idle time, so that a run (~14 periods of ~2/3 of it: the keeper writes halfway) takes
@@ -42,26 +42,16 @@ SAMPLE_S = 5.0
 async def measure(client: Client) -> dict:
     with EmulatorProcess(rate_limit_per_minute=None, analytics_lag_s=0) as emu:
         queue = f"bench-watches-long-{new_id()}"
-        worker = _spawn_worker(
-            worker_env(
-                client,
-                emu.url,
-                queue,
-                CLOSER_GENESYS_REQUESTS_PER_MINUTE="1000000",
-                CLOSER_WORKFLOW_SANDBOX="off",
-                CLOSER_MAX_CACHED_WORKFLOWS=str(2 * N),
-            )
+        worker = spawn_worker(
+            client, emu.url, queue, CLOSER_WORKFLOW_SANDBOX="off", CLOSER_MAX_CACHED_WORKFLOWS=str(2 * N)
         )
         try:
-            warm = await _seed_and_watch(client, emu.url, 20, queue, idle_s=IDLE_S)
-            await asyncio.sleep(3)
-            await _stop(client, warm)
-            await asyncio.sleep(3)
+            await warm_up(client, emu.url, queue, idle_s=IDLE_S)
             rss_before = rss_mib(worker.pid)
 
             keeper = Keeper(emu, set(), idle_s=IDLE_S)
             keeping = asyncio.create_task(keeper.run())
-            ids = await _seed_and_watch(client, emu.url, N, queue, keeper, idle_s=IDLE_S)
+            ids = await seed_and_watch(client, emu.url, N, queue, keeper, idle_s=IDLE_S)
             started = time.time()
             steady_from = started + 1.5 * IDLE_S
             samples: list[tuple[float, float, float, int]] = []  # (when, RSS MiB, CPU s, reads so far)
@@ -73,7 +63,7 @@ async def measure(client: Client) -> dict:
             await keeping
             cutoff = time.time() - 2
             states = await asyncio.gather(*(watch_state(client, c) for c in ids), return_exceptions=True)
-            await _stop(client, ids)
+            await stop_watches(client, ids)
             runs = [await _runs(client, f"watch-{c}") for c in ids[:5]]
         finally:
             worker.terminate()
@@ -91,6 +81,7 @@ async def measure(client: Client) -> dict:
     def cpu_ms_per_read(first: tuple[float, float, float, int], last: tuple[float, float, float, int]) -> float:
         return (last[2] - first[2]) / max(last[3] - first[3], 1) * 1000
 
+    late_peak = max(per_watch_kib(s) for s in late)
     window = max(1, round(min(run_s, DURATION_S / 3) / SAMPLE_S))
     first_window = samples.index(early)
     return {
@@ -105,9 +96,9 @@ async def measure(client: Client) -> dict:
         "timer_lateness_steady_p99_s": percentile(steady, 0.99),
         "rss_kib_per_watch_early": per_watch_kib(early),
         "rss_kib_per_watch_peak": max(per_watch_kib(s) for s in samples),
-        "rss_kib_per_watch_late_peak": max(per_watch_kib(s) for s in late),
+        "rss_kib_per_watch_late_peak": late_peak,
         "rss_kib_per_watch_late_mean": statistics.mean(per_watch_kib(s) for s in late),
-        "rss_growth_ratio": max(per_watch_kib(s) for s in late) / per_watch_kib(early),
+        "rss_growth_ratio": late_peak / per_watch_kib(early),
         "cpu_ms_per_read_early": cpu_ms_per_read(early, samples[min(first_window + window, len(samples) - 1)]),
         "cpu_ms_per_read_late": cpu_ms_per_read(samples[max(0, len(samples) - 1 - window)], samples[-1]),
         "closed_early": sum(1 for s in states if getattr(s, "outcome", None) is not None),
