@@ -122,6 +122,7 @@ def table(results: dict) -> str:
 
 def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
     scaled = f", scaled from {w['n']}" if w["extrapolated"] else ""
+    arrivals = f"started over {w['arrivals_s']:.0f} s" if w.get("arrivals_s") else "started at once"
     return [
         (
             f"watch_rss_mib_per_10k ({w['n']} watches, one worker, {how})",
@@ -134,7 +135,7 @@ def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
             f"1 ({w['idle_periods']} periods)",
         ),
         (
-            f"timer lateness p99 (read - due), steady, {how}",
+            f"timer lateness p99 (read - due), steady, {how}, {arrivals}",
             f"{w['timer_lateness_steady_p99_s']:.2f} s",
             f"<= 1 s (p50 {w['timer_lateness_steady_p50_s']:.2f} s; all dues p99 {w['timer_lateness_p99_s']:.2f} s)",
         ),
@@ -144,11 +145,17 @@ def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
             f"{w['worker_cpu_ms_per_read']:.1f} ms",
             f"one core: ~{1000 / w['worker_cpu_ms_per_read']:.0f} reads/s (worker used {w['worker_cores_used']:.2f} cores)",
         ),
+        (
+            f"workflow tasks whose run was cached, steady, {how}",
+            f"{w.get('cache_hit_share', float('nan')):.0%}",
+            f"cache {w['worker_env']['CLOSER_MAX_CACHED_WORKFLOWS']} for {w['n']} watches (a miss replays the run)",
+        ),
     ]
 
 
 def _long_watch_rows(w: dict) -> list[tuple[str, str, str]]:
     how = f"{w['n']} watches, {w['idle_periods_per_watch']:.0f} periods, {w['runs_per_watch']:.1f} runs each"
+    cached = "" if w.get("cache", w["n"]) >= w["n"] else f", cache {w['cache']}"
     return [
         (
             f"RSS per cached watch, late peak ({how})",
@@ -157,7 +164,7 @@ def _long_watch_rows(w: dict) -> list[tuple[str, str, str]]:
             f"{w['rss_kib_per_watch_late_mean']:.0f} KiB; whole part's peak {w['rss_kib_per_watch_peak']:.0f} KiB)",
         ),
         (
-            "worker CPU per read, late (long watches)",
+            f"worker CPU per read, late (long watches{cached})",
             f"{w['cpu_ms_per_read_late']:.1f} ms",
             f"early {w['cpu_ms_per_read_early']:.1f} ms",
         ),

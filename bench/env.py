@@ -34,7 +34,7 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -44,7 +44,7 @@ class EmulatorProcess:
     """The emulator on loopback in a subprocess (so its CPU is not the worker's)."""
 
     def __init__(self, **config: Any) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._config = config
         self._process: subprocess.Popen[bytes] | None = None

@@ -2,10 +2,12 @@
 RSS can be read from /proc), the emulator in another.
 
 Each watch (mode ``any``, idle ``IDLE_S``, no warning) is on a conversation seeded with
-``last_message_age_s=0``; after each of the watch's reads a keeper sends a customer message (admin
-API) halfway to the due time that read left, so every read finds newer activity and the watch sleeps
-on instead of closing (timers then fire every ~2/3 of the idle time: each due time is the latest
-message + idle). Each due time is exact: the latest message the previous read saw + idle.
+``last_message_age_s=0``; the conversations arrive spread over ``ARRIVALS_S`` (one idle period by
+default), as a service's conversations do. After each of the watch's reads a keeper sends a customer
+message (admin API) at a random point (20 to 80%) of the way to the due time that read left, so
+every read finds newer activity and the watch sleeps on instead of closing (timers then fire every
+~2/3 of the idle time: each due time is the latest message + idle). Each due time is exact: the
+latest message the previous read saw + idle.
 
 - RSS per watch: the worker's VmRSS with all N watches waiting, minus after a warm-up (a few watches
   run and cancelled), divided by N; shown for 10k.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -37,13 +40,18 @@ from temporalio.client import Client
 
 from closer.watches import cancel, watch, watch_state
 
-from .env import SHORT, EmulatorProcess, new_id, percentile, scale, worker_env
+from .env import SHORT, EmulatorProcess, free_port, new_id, percentile, scale, worker_env
 
 #: The run's shape; 10k watches take a longer idle time (the reads of 10k watches every 30 s would
 #: be 333 a second): BENCH_WATCHES_N=10000 BENCH_WATCHES_IDLE_S=600 BENCH_WATCHES_PERIODS=2
 #: BENCH_WATCHES_CACHE=5000 BENCH_WATCHES_WORKFLOW_TASKS=8 (README "Performance").
 IDLE_S = int(os.environ.get("BENCH_WATCHES_IDLE_S") or 30)
 PERIODS = int(os.environ.get("BENCH_WATCHES_PERIODS") or 4)
+#: Over how many seconds the watches start (evenly). Conversations arrive over time, and the due
+#: times of watches started together stay together: N starts faster than the worker reads put the
+#: same burst on it every period. BENCH_WATCHES_ARRIVALS_S=0 starts them all at once (as fast as
+#: the server takes them), the worst case.
+ARRIVALS_S = float(os.environ.get("BENCH_WATCHES_ARRIVALS_S") or IDLE_S)
 READ_PREFIX = "/api/v2/conversations/messages/"
 REPO = Path(__file__).resolve().parent.parent
 #: The worker's settings for this run (the same variables as in production): its workflow cache
@@ -85,6 +93,9 @@ class Keeper:
         self.cursor = 0
         self.running = True
         self.failures = 0
+        # Customers write at random times, not in step: a fixed point would keep watches that
+        # started together reading together. Seeded: runs are comparable.
+        self.random = random.Random(8)
 
     async def run(self) -> None:
         async with httpx.AsyncClient(base_url=f"{self.emu.url}/emulator", timeout=60) as http:
@@ -115,10 +126,12 @@ class Keeper:
                     if conversation_id in self.ids:
                         read_at = entry["time"]
                         self.reads[conversation_id].append(read_at)
-                        # Halfway between this read and the due time it leaves (the latest message
-                        # it saw + idle): the next read finds it, and the watch sleeps on.
+                        # Between this read and the due time it leaves (the latest message it saw
+                        # + idle; the seed's, at the start, is at most the first read): the next
+                        # read finds it, and the watch sleeps on.
                         seen = [m for m in self.messages[conversation_id] if m < read_at]
-                        at = (read_at + max(seen) + self.idle_s) / 2 if seen else read_at + self.idle_s / 4
+                        due = max(seen, default=read_at) + self.idle_s
+                        at = read_at + self.random.uniform(0.2, 0.8) * (due - read_at)
                         task = asyncio.create_task(message(conversation_id, at))
                         pending.add(task)
                         task.add_done_callback(pending.discard)
@@ -173,15 +186,24 @@ async def warm_up(client: Client, emu_url: str, queue: str, idle_s: int = IDLE_S
 
 
 async def seed_and_watch(
-    client: Client, emu_url: str, n: int, queue: str, keeper: Keeper | None = None, idle_s: int = IDLE_S
+    client: Client,
+    emu_url: str,
+    n: int,
+    queue: str,
+    keeper: Keeper | None = None,
+    idle_s: int = IDLE_S,
+    arrivals_s: float = 0,
 ) -> list[str]:
     """``n`` conversations, each seeded (last message now) just before its watch starts: a watch
-    started long after its seed would find its conversation already idle."""
+    started long after its seed would find its conversation already idle. They start evenly over
+    ``arrivals_s`` (0: as fast as they are taken)."""
     gate = asyncio.Semaphore(50)
     ids: list[str] = []
+    first = time.monotonic()
     async with httpx.AsyncClient(base_url=f"{emu_url}/emulator", timeout=60) as http:
 
-        async def one() -> None:
+        async def one(i: int) -> None:
+            await asyncio.sleep(max(0.0, first + i * arrivals_s / n - time.monotonic()))
             async with gate:
                 seeded = await http.post("/conversations", json={"scenario": "agent", "last_message_age_s": 0})
                 seeded.raise_for_status()
@@ -191,7 +213,7 @@ async def seed_and_watch(
                     keeper.ids.add(conversation_id)
                 await watch(client, {"conversationId": conversation_id, "idle": f"PT{idle_s}S"}, task_queue=queue)
 
-        await asyncio.gather(*(one() for _ in range(n)))
+        await asyncio.gather(*(one(i) for i in range(n)))
     return ids
 
 
@@ -203,6 +225,20 @@ async def stop_watches(client: Client, ids: list[str]) -> None:
             await cancel(client, conversation_id)
 
     await asyncio.gather(*(one(c) for c in ids), return_exceptions=True)
+
+
+async def cache_counts(metrics_url: str) -> tuple[float, float]:
+    """The worker's workflow-cache hits and misses so far (the SDK's Prometheus counters): a miss is
+    a workflow task for a run not in the cache, which the worker replays from its history first."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        answer = await http.get(metrics_url)
+    answer.raise_for_status()
+    totals = {"hit": 0.0, "miss": 0.0}
+    for line in answer.text.splitlines():
+        for kind in totals:
+            if line.startswith(f"temporal_sticky_cache_{kind}"):
+                totals[kind] += float(line.rsplit(" ", 1)[1])
+    return totals["hit"], totals["miss"]
 
 
 async def _events_per_period(client: Client, ids: list[str]) -> float:
@@ -225,7 +261,9 @@ async def measure_sandboxed(client: Client) -> dict:
 
 async def _measure(client: Client, sandbox: str) -> dict:
     n = int(os.environ.get("BENCH_WATCHES_N") or scale(1000, 300))
-    settings = {**WORKER_ENV, "CLOSER_WORKFLOW_SANDBOX": sandbox}
+    metrics_port = free_port()
+    settings = {**WORKER_ENV, "CLOSER_WORKFLOW_SANDBOX": sandbox, "CLOSER_METRICS_PORT": str(metrics_port)}
+    metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
     with EmulatorProcess(rate_limit_per_minute=None, analytics_lag_s=0) as emu:
         queue = f"bench-watches-{new_id()}"
         worker = spawn_worker(client, emu.url, queue, **settings)
@@ -236,19 +274,24 @@ async def _measure(client: Client, sandbox: str) -> dict:
             keeper = Keeper(emu, set())
             keeping = asyncio.create_task(keeper.run())
             started = time.time()
-            ids = await seed_and_watch(client, emu.url, n, queue, keeper)
+            ids = await seed_and_watch(client, emu.url, n, queue, keeper, arrivals_s=ARRIVALS_S)
             start_s = time.time() - started
-            steady_from = time.time() + 1.5 * IDLE_S  # after the start's burst has been read out
+            # Started all at once, the first due times come as fast as the starts went and take a
+            # while to read out; spread, every due time after the last start is steady.
+            steady_from = time.time() + (0 if ARRIVALS_S else 1.5 * IDLE_S)
             # Every watch through PERIODS idle periods (from the last start).
             rss_samples = []
             cpu_from: tuple[float, float] | None = None  # (when, the worker's CPU seconds) once steady
+            cache_from = (0.0, 0.0)  # the cache's (hits, misses) once steady
             end = time.time() + PERIODS * (IDLE_S + 1.5) + 1
             while time.time() < end:
                 await asyncio.sleep(5)
                 rss_samples.append(rss_mib(worker.pid))
                 if cpu_from is None and time.time() >= steady_from:
                     cpu_from = (time.time(), cpu_s(worker.pid))
+                    cache_from = await cache_counts(metrics_url)
             cpu_to = (time.time(), cpu_s(worker.pid))
+            cache_to = await cache_counts(metrics_url)
             rss_after = rss_mib(worker.pid)
             # A query to a watch out of the worker's cache replays it first: on a loaded worker some time out.
             states = await asyncio.gather(
@@ -271,6 +314,7 @@ async def _measure(client: Client, sandbox: str) -> dict:
     # The worker's CPU per read once steady: what one watch's idle period costs it (the timer's
     # task, the read, the task after it, replays of watches beyond the cache), whatever else the
     # machine runs; so one core holds about 1000 / ms reads a second.
+    hits, misses = (cache_to[0] - cache_from[0]), (cache_to[1] - cache_from[1])
     cpu_ms_per_read = cores_used = float("nan")
     if cpu_from is not None:
         window_reads = sum(1 for times in keeper.reads.values() for t in times if cpu_from[0] <= t <= cpu_to[0])
@@ -281,6 +325,7 @@ async def _measure(client: Client, sandbox: str) -> dict:
         "n": n,
         "idle_s": IDLE_S,
         "start_s": start_s,
+        "arrivals_s": ARRIVALS_S,
         "worker_env": settings,
         "rss_before_mib": rss_before,
         "rss_after_mib": rss_after,
@@ -296,6 +341,8 @@ async def _measure(client: Client, sandbox: str) -> dict:
         "reads_timed_steady": len(steady),
         "history_events_per_idle_period": events,
         "worker_cpu_ms_per_read": cpu_ms_per_read,
+        # Of the workflow tasks once steady, the share whose run was in the worker's cache.
+        "cache_hit_share": hits / (hits + misses) if hits + misses else float("nan"),
         "worker_cores_used": cores_used,
         "closed_early": len(finished),
         "keeper_failures": keeper.failures,

@@ -20,6 +20,7 @@ several runs each, kept busy as there, and shows the worker's RSS per watch and 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 
@@ -37,13 +38,16 @@ N = scale(500, 200)
 IDLE_S = 10
 DURATION_S = scale(420, 150)
 SAMPLE_S = 5.0
+#: Every watch cached by default; BENCH_WATCHES_LONG_CACHE below N measures instead what a watch
+#: beyond the cache costs as its run grows (each of its tasks replays the run so far).
+CACHE = int(os.environ.get("BENCH_WATCHES_LONG_CACHE") or 2 * N)
 
 
 async def measure(client: Client) -> dict:
     with EmulatorProcess(rate_limit_per_minute=None, analytics_lag_s=0) as emu:
         queue = f"bench-watches-long-{new_id()}"
         worker = spawn_worker(
-            client, emu.url, queue, CLOSER_WORKFLOW_SANDBOX="off", CLOSER_MAX_CACHED_WORKFLOWS=str(2 * N)
+            client, emu.url, queue, CLOSER_WORKFLOW_SANDBOX="off", CLOSER_MAX_CACHED_WORKFLOWS=str(CACHE)
         )
         try:
             await warm_up(client, emu.url, queue, idle_s=IDLE_S)
@@ -87,6 +91,7 @@ async def measure(client: Client) -> dict:
     return {
         "n": N,
         "idle_s": IDLE_S,
+        "cache": CACHE,
         "duration_s": DURATION_S,
         "continue_as_new_events": WATCH_CONTINUE_AS_NEW_EVENTS,
         "idle_periods_per_watch": periods_per_watch,
