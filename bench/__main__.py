@@ -155,7 +155,6 @@ def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
 
 def _long_watch_rows(w: dict) -> list[tuple[str, str, str]]:
     how = f"{w['n']} watches, {w['idle_periods_per_watch']:.0f} periods, {w['runs_per_watch']:.1f} runs each"
-    cached = "" if w.get("cache", w["n"]) >= w["n"] else f", cache {w['cache']}"
     return [
         (
             f"RSS per cached watch, late peak ({how})",
@@ -164,7 +163,7 @@ def _long_watch_rows(w: dict) -> list[tuple[str, str, str]]:
             f"{w['rss_kib_per_watch_late_mean']:.0f} KiB; whole part's peak {w['rss_kib_per_watch_peak']:.0f} KiB)",
         ),
         (
-            f"worker CPU per read, late (long watches{cached})",
+            "worker CPU per read, late (long watches)",
             f"{w['cpu_ms_per_read_late']:.1f} ms",
             f"early {w['cpu_ms_per_read_early']:.1f} ms",
         ),

@@ -4,7 +4,7 @@ RSS can be read from /proc), the emulator in another.
 Each watch (mode ``any``, idle ``IDLE_S``, no warning) is on a conversation seeded with
 ``last_message_age_s=0``; the conversations arrive spread over ``ARRIVALS_S`` (one idle period by
 default), as a service's conversations do. After each of the watch's reads a keeper sends a customer
-message (admin API) at a random point (20 to 80%) of the way to the due time that read left, so
+message (admin API) at a random point (20 to 50%) of the way to the due time that read left, so
 every read finds newer activity and the watch sleeps on instead of closing (timers then fire every
 ~2/3 of the idle time: each due time is the latest message + idle). Each due time is exact: the
 latest message the previous read saw + idle.
@@ -86,8 +86,12 @@ def _time(iso: str) -> float:
 class Keeper:
     """Sends each watched conversation a customer message shortly after each read of it."""
 
-    def __init__(self, emu: EmulatorProcess, ids: set[str], idle_s: int = IDLE_S) -> None:
-        self.emu, self.ids, self.idle_s = emu, ids, idle_s
+    def __init__(
+        self, emu: EmulatorProcess, ids: set[str], idle_s: int = IDLE_S, way: tuple[float, float] = (0.2, 0.5)
+    ) -> None:
+        """``way``: how far between a read and the due time it leaves the next message goes (a
+        random share in that range)."""
+        self.emu, self.ids, self.idle_s, self.way = emu, ids, idle_s, way
         self.reads: dict[str, list[float]] = defaultdict(list)
         self.messages: dict[str, list[float]] = defaultdict(list)
         self.cursor = 0
@@ -131,7 +135,9 @@ class Keeper:
                         # read finds it, and the watch sleeps on.
                         seen = [m for m in self.messages[conversation_id] if m < read_at]
                         due = max(seen, default=read_at) + self.idle_s
-                        at = read_at + self.random.uniform(0.2, 0.8) * (due - read_at)
+                        # No later than halfway: a message too close to the due time can land after
+                        # it (the keeper sees a read up to half a second late), and the watch closes.
+                        at = read_at + self.random.uniform(*self.way) * (due - read_at)
                         task = asyncio.create_task(message(conversation_id, at))
                         pending.add(task)
                         task.add_done_callback(pending.discard)
