@@ -5,8 +5,8 @@ Each watch (mode ``any``, idle ``IDLE_S``, no warning) is on a conversation seed
 ``last_message_age_s=0``; the conversations arrive spread over ``ARRIVALS_S`` (one idle period by
 default), as a service's conversations do. After each of the watch's reads a keeper sends a customer
 message (admin API) at a random point (20 to 50%) of the way to the due time that read left, so
-every read finds newer activity and the watch sleeps on instead of closing (timers then fire every
-~2/3 of the idle time: each due time is the latest message + idle). Each due time is exact: the
+every read finds newer activity and the watch sleeps on instead of closing (timers then fire about
+every 0.6 of the idle time: each due time is the latest message + idle). Each due time is exact: the
 latest message the previous read saw + idle.
 
 - RSS per watch: the worker's VmRSS with all N watches waiting, minus after a warm-up (a few watches
@@ -44,7 +44,7 @@ from .env import SHORT, EmulatorProcess, free_port, new_id, percentile, scale, w
 
 #: The run's shape; 10k watches take a longer idle time (the reads of 10k watches every 30 s would
 #: be 333 a second): BENCH_WATCHES_N=10000 BENCH_WATCHES_IDLE_S=600 BENCH_WATCHES_PERIODS=2
-#: BENCH_WATCHES_CACHE=5000 BENCH_WATCHES_WORKFLOW_TASKS=8 (README "Performance").
+#: BENCH_WATCHES_CACHE=1000 BENCH_WATCHES_WORKFLOW_TASKS=8 (README "Performance").
 IDLE_S = int(os.environ.get("BENCH_WATCHES_IDLE_S") or 30)
 PERIODS = int(os.environ.get("BENCH_WATCHES_PERIODS") or 4)
 #: Over how many seconds the watches start (evenly). Conversations arrive over time, and the due
