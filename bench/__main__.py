@@ -122,7 +122,7 @@ def table(results: dict) -> str:
 
 def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
     scaled = f", scaled from {w['n']}" if w["extrapolated"] else ""
-    arrivals = f"started over {w['arrivals_s']:.0f} s" if w.get("arrivals_s") else "started at once"
+    arrivals = f"started over {w['arrivals_s']:.0f} s" if w["arrivals_s"] else "started at once"
     return [
         (
             f"watch_rss_mib_per_10k ({w['n']} watches, one worker, {how})",
@@ -147,7 +147,7 @@ def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
         ),
         (
             f"workflow tasks whose run was cached, steady, {how}",
-            f"{w.get('cache_hit_share', float('nan')):.0%}",
+            f"{w['cache_hit_share']:.0%}",
             f"cache {w['worker_env']['CLOSER_MAX_CACHED_WORKFLOWS']} for {w['n']} watches (a miss replays the run)",
         ),
     ]

@@ -247,6 +247,13 @@ async def cache_counts(metrics_url: str) -> tuple[float, float]:
     return totals["hit"], totals["miss"]
 
 
+async def closed_watches(client: Client, ids: list[str]) -> int:
+    """How many of these watches have finished (a query to a watch out of the worker's cache
+    replays it first: on a loaded worker some time out, and count as open)."""
+    states = await asyncio.gather(*(watch_state(client, c) for c in ids), return_exceptions=True)
+    return sum(1 for s in states if getattr(s, "outcome", None) is not None)
+
+
 async def _events_per_period(client: Client, ids: list[str]) -> float:
     ratios = []
     for conversation_id in ids:
@@ -287,22 +294,17 @@ async def _measure(client: Client, sandbox: str) -> dict:
             steady_from = time.time() + (0 if ARRIVALS_S else 1.5 * IDLE_S)
             # Every watch through PERIODS idle periods (from the last start).
             rss_samples = []
-            cpu_from: tuple[float, float] | None = None  # (when, the worker's CPU seconds) once steady
-            cache_from = (0.0, 0.0)  # the cache's (hits, misses) once steady
+            # Once steady: (when, the worker's CPU seconds, the cache's (hits, misses)).
+            steady_start: tuple[float, float, tuple[float, float]] | None = None
             end = time.time() + PERIODS * (IDLE_S + 1.5) + 1
             while time.time() < end:
                 await asyncio.sleep(5)
                 rss_samples.append(rss_mib(worker.pid))
-                if cpu_from is None and time.time() >= steady_from:
-                    cpu_from = (time.time(), cpu_s(worker.pid))
-                    cache_from = await cache_counts(metrics_url)
-            cpu_to = (time.time(), cpu_s(worker.pid))
-            cache_to = await cache_counts(metrics_url)
+                if steady_start is None and time.time() >= steady_from:
+                    steady_start = (time.time(), cpu_s(worker.pid), await cache_counts(metrics_url))
+            end_of_run = (time.time(), cpu_s(worker.pid), await cache_counts(metrics_url))
             rss_after = rss_mib(worker.pid)
-            # A query to a watch out of the worker's cache replays it first: on a loaded worker some time out.
-            states = await asyncio.gather(
-                *(watch_state(client, c) for c in ids[:: max(1, n // 50)]), return_exceptions=True
-            )
+            closed_early = await closed_watches(client, ids[:: max(1, n // 50)])
             keeper.running = False
             await keeping
             cutoff = time.time() - 2  # dues in the last 2 s may not have been read yet
@@ -316,17 +318,20 @@ async def _measure(client: Client, sandbox: str) -> dict:
         data = json.dumps({"reads": keeper.reads, "messages": keeper.messages, "cutoff": cutoff})
         await asyncio.to_thread(Path(dump).write_text, data)
     reads, dues, lateness, steady = keeper.periods(ids, cutoff, steady_from)
-    finished = [s for s in states if getattr(s, "outcome", None) is not None]
     # The worker's CPU per read once steady: what one watch's idle period costs it (the timer's
     # task, the read, the task after it, replays of watches beyond the cache), whatever else the
     # machine runs; so one core holds about 1000 / ms reads a second.
-    hits, misses = (cache_to[0] - cache_from[0]), (cache_to[1] - cache_from[1])
-    cpu_ms_per_read = cores_used = float("nan")
-    if cpu_from is not None:
-        window_reads = sum(1 for times in keeper.reads.values() for t in times if cpu_from[0] <= t <= cpu_to[0])
+    cpu_ms_per_read = cores_used = cache_hit_share = float("nan")
+    if steady_start is not None:
+        (t0, cpu0, (hits0, misses0)), (t1, cpu1, (hits1, misses1)) = steady_start, end_of_run
+        window_reads = sum(1 for times in keeper.reads.values() for t in times if t0 <= t <= t1)
         if window_reads:
-            cpu_ms_per_read = (cpu_to[1] - cpu_from[1]) / window_reads * 1000
-        cores_used = (cpu_to[1] - cpu_from[1]) / (cpu_to[0] - cpu_from[0])
+            cpu_ms_per_read = (cpu1 - cpu0) / window_reads * 1000
+        cores_used = (cpu1 - cpu0) / (t1 - t0)
+        hits, misses = hits1 - hits0, misses1 - misses0
+        if hits + misses:
+            # Of the workflow tasks once steady, the share whose run was in the worker's cache.
+            cache_hit_share = hits / (hits + misses)
     return {
         "n": n,
         "idle_s": IDLE_S,
@@ -347,10 +352,9 @@ async def _measure(client: Client, sandbox: str) -> dict:
         "reads_timed_steady": len(steady),
         "history_events_per_idle_period": events,
         "worker_cpu_ms_per_read": cpu_ms_per_read,
-        # Of the workflow tasks once steady, the share whose run was in the worker's cache.
-        "cache_hit_share": hits / (hits + misses) if hits + misses else float("nan"),
+        "cache_hit_share": cache_hit_share,
         "worker_cores_used": cores_used,
-        "closed_early": len(finished),
+        "closed_early": closed_early,
         "keeper_failures": keeper.failures,
         "extrapolated": n < 10_000,
         "short": SHORT,

@@ -25,11 +25,10 @@ import time
 
 from temporalio.client import Client
 
-from closer.watches import watch_state
 from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS
 
 from .env import SHORT, EmulatorProcess, new_id, percentile, scale
-from .watches import Keeper, cpu_s, rss_mib, seed_and_watch, spawn_worker, stop_watches, warm_up
+from .watches import Keeper, closed_watches, cpu_s, rss_mib, seed_and_watch, spawn_worker, stop_watches, warm_up
 
 N = scale(500, 200)
 #: A short idle time, so that a run (~14 periods of ~2/3 of it: the keeper writes halfway) takes
@@ -66,7 +65,7 @@ async def measure(client: Client) -> dict:
             keeper.running = False
             await keeping
             cutoff = time.time() - 2
-            states = await asyncio.gather(*(watch_state(client, c) for c in ids), return_exceptions=True)
+            closed_early = await closed_watches(client, ids)
             await stop_watches(client, ids)
             runs = [await _runs(client, f"watch-{c}") for c in ids[:5]]
         finally:
@@ -105,7 +104,7 @@ async def measure(client: Client) -> dict:
         "rss_growth_ratio": late_peak / per_watch_kib(early),
         "cpu_ms_per_read_early": cpu_ms_per_read(early, samples[min(first_window + window, len(samples) - 1)]),
         "cpu_ms_per_read_late": cpu_ms_per_read(samples[max(0, len(samples) - 1 - window)], samples[-1]),
-        "closed_early": sum(1 for s in states if getattr(s, "outcome", None) is not None),
+        "closed_early": closed_early,
         "rss_kib_per_watch_series": [round(per_watch_kib(s), 1) for s in samples],
         "short": SHORT,
     }

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -43,6 +44,13 @@ async def _waiting(handle: Handle) -> WatchStatus:
             return status
         await asyncio.sleep(0.05)
     raise AssertionError(f"the watch never went to sleep: {status}")
+
+
+def _kind(event: HistoryEvent) -> str:
+    """An event's type without its prefix; a marker is a ``read`` (the watch's local activity) or a ``patch``."""
+    if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+        return "read" if event.marker_recorded_event_attributes.marker_name == "core_local_activity" else "patch"
+    return EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
 
 
 def _texts(received: list[dict]) -> list[str]:
@@ -230,21 +238,11 @@ async def test_a_watch_continues_as_new_after_a_read_not_between_its_timer_and_t
     new_events = [e async for e in handle.fetch_history_events()]
     await watches.cancel(temporal_client, cid)
 
-    def kinds(events: list) -> list[str]:
-        def kind(event) -> str:
-            if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-                return (
-                    "read" if event.marker_recorded_event_attributes.marker_name == "core_local_activity" else "patch"
-                )
-            return EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
-
-        return [kind(e) for e in events]
-
-    old_kinds = kinds(old_events)
+    old_kinds = [_kind(e) for e in old_events]
     assert old_kinds[-1] == "WORKFLOW_EXECUTION_CONTINUED_AS_NEW"
     after_last_timer = old_kinds[len(old_kinds) - 1 - old_kinds[::-1].index("TIMER_FIRED") :]
     assert "read" in after_last_timer and "TIMER_STARTED" not in after_last_timer, after_last_timer
-    new_kinds = kinds(new_events)
+    new_kinds = [_kind(e) for e in new_events]
     assert "TIMER_STARTED" in new_kinds and "read" not in new_kinds[: new_kinds.index("TIMER_STARTED")], new_kinds
     assert len(old_events) <= WATCH_CONTINUE_AS_NEW_EVENTS + 12
 
