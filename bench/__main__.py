@@ -12,7 +12,7 @@ from pathlib import Path
 
 from closer.dev_server import start_dev_server
 
-from . import budget, calls, latency, scaleout, throughput, watches, watches_long
+from . import budget, calls, latency, scaleout, throughput, watches, watches_long, watches_replayed
 from .env import SHORT
 
 PARTS = {
@@ -23,6 +23,7 @@ PARTS = {
     "watches": watches.measure,
     "watches-sandboxed": watches.measure_sandboxed,
     "watches-long": watches_long.measure,
+    "watches-replayed": watches_replayed.measure,
     "scaleout": scaleout.measure,
 }
 LATEST = Path(__file__).with_name("latest.json")
@@ -94,6 +95,8 @@ def table(results: dict) -> str:
             rows.extend(_watch_rows(w, how))
     if wl := results.get("watches-long"):
         rows.extend(_long_watch_rows(wl))
+    if wr := results.get("watches-replayed"):
+        rows.extend(_replayed_watch_rows(wr))
     if so := results.get("scaleout"):
         rows.append(
             (
@@ -150,6 +153,21 @@ def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
             f"{w['cache_hit_share']:.0%}",
             f"cache {w['worker_env']['CLOSER_MAX_CACHED_WORKFLOWS']} for {w['n']} watches (a miss replays the run)",
         ),
+        *_tail_rows(w.get("late_tail", {}), how),
+    ]
+
+
+def _tail_rows(tail: dict, how: str) -> list[tuple[str, str, str]]:
+    """Where the latest 1% of the steady reads spent their lateness (medians, bench/tail.py)."""
+    if not tail.get("reads"):
+        return []
+    return [
+        (
+            f"latest 1% of reads (>= {tail['lateness_min_s']:.2f} s late), {how}: set / timer / queued / in worker",
+            " / ".join(f"{tail[f]:.2f}" for f in ("set_late_s", "timer_s", "queued_s", "in_worker_s")) + " s",
+            f"medians of {tail['reads']} of {tail['of']}; {tail['sticky_timeouts']} sticky timeouts, "
+            f"{tail['shared_queue']} on the shared queue",
+        )
     ]
 
 
@@ -176,6 +194,25 @@ def _long_watch_rows(w: dict) -> list[tuple[str, str, str]]:
             "timer lateness p99, steady (long watches)",
             f"{w['timer_lateness_steady_p99_s']:.2f} s",
             f"<= 1 s (p50 {w['timer_lateness_steady_p50_s']:.2f} s)",
+        ),
+    ]
+
+
+def _replayed_watch_rows(w: dict) -> list[tuple[str, str, str]]:
+    how = f"{w['n']} watches, cache {w['cache']}, idle {w['idle_s']} s"
+    shortest, longest = min(w["windows"], key=lambda x: x["events"]), max(w["windows"], key=lambda x: x["events"])
+    return [
+        (
+            f"worker CPU per replayed read, by run length ({how})",
+            f"{w['cpu_ms_per_read_fixed']:.1f} ms + {w['cpu_ms_per_read_per_event'] * 10:.2f} ms per 10 events",
+            f"{shortest['cpu_ms_per_read']:.1f} ms at {shortest['events']:.0f} events, "
+            f"{longest['cpu_ms_per_read']:.1f} ms at {longest['events']:.0f} (continue as new at "
+            f"{w['continue_as_new_events']})",
+        ),
+        (
+            "timer lateness p99 / reads per idle period (replayed watches)",
+            f"{w['timer_lateness_p99_s']:.2f} s / {w['reads_per_idle_period']:.2f}",
+            f"<= 1 s / 1 ({w['closed_early']} of {w['n']} closed though kept busy)",
         ),
     ]
 

@@ -41,6 +41,7 @@ from temporalio.client import Client
 from closer.watches import cancel, watch, watch_state
 
 from .env import SHORT, EmulatorProcess, free_port, new_id, percentile, scale, worker_env
+from .tail import TimedRead, breakdown
 
 #: The run's shape; 10k watches take a longer idle time (the reads of 10k watches every 30 s would
 #: be 333 a second): BENCH_WATCHES_N=10000 BENCH_WATCHES_IDLE_S=600 BENCH_WATCHES_PERIODS=2
@@ -146,12 +147,11 @@ class Keeper:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    def periods(self, ids: list[str], cutoff: float, steady_from: float) -> tuple[int, int, list[float], list[float]]:
+    def periods(self, ids: list[str], cutoff: float) -> tuple[int, int, list[TimedRead]]:
         """The reads after each watch's first and the due times that passed (before ``cutoff``:
-        dues in the last moments may not have been read yet), how late each due was read, and
-        the same for the dues from ``steady_from`` on (after the starts' burst)."""
-        lateness: list[float] = []
-        steady: list[float] = []
+        dues in the last moments may not have been read yet), and each due with the read that
+        answered it."""
+        timed: list[TimedRead] = []
         reads = dues = 0
         for conversation_id in ids:
             read_times, message_times = self.reads[conversation_id], self.messages[conversation_id]
@@ -169,10 +169,8 @@ class Keeper:
                     break
                 dues += 1
                 if k < len(read_times):
-                    lateness.append(read_times[k] - due)
-                    if due >= steady_from:
-                        steady.append(read_times[k] - due)
-        return reads, dues, lateness, steady
+                    timed.append(TimedRead(conversation_id, due, read_times[k]))
+        return reads, dues, timed
 
 
 def spawn_worker(client: Client, emu_url: str, queue: str, **settings: str) -> subprocess.Popen[bytes]:
@@ -310,6 +308,11 @@ async def _measure(client: Client, sandbox: str) -> dict:
             cutoff = time.time() - 2  # dues in the last 2 s may not have been read yet
             await stop_watches(client, ids)
             events = await _events_per_period(client, ids[:5])
+            reads, dues, timed = keeper.periods(ids, cutoff)
+            steady_reads = [r for r in timed if r.due >= steady_from]
+            # The latest 1% of the steady reads, split from their watches' histories.
+            tail_from = percentile((r.lateness for r in steady_reads), 0.99)
+            tail = await breakdown(client, [r for r in steady_reads if r.lateness >= tail_from])
         finally:
             worker.terminate()
             worker.wait(timeout=30)
@@ -317,7 +320,8 @@ async def _measure(client: Client, sandbox: str) -> dict:
     if dump := os.environ.get("BENCH_WATCHES_DUMP"):
         data = json.dumps({"reads": keeper.reads, "messages": keeper.messages, "cutoff": cutoff})
         await asyncio.to_thread(Path(dump).write_text, data)
-    reads, dues, lateness, steady = keeper.periods(ids, cutoff, steady_from)
+    lateness = [r.lateness for r in timed]
+    steady = [r.lateness for r in steady_reads]
     # The worker's CPU per read once steady: what one watch's idle period costs it (the timer's
     # task, the read, the task after it, replays of watches beyond the cache), whatever else the
     # machine runs; so one core holds about 1000 / ms reads a second.
@@ -350,6 +354,7 @@ async def _measure(client: Client, sandbox: str) -> dict:
         "timer_lateness_steady_p50_s": percentile(steady, 0.5),
         "timer_lateness_steady_p99_s": percentile(steady, 0.99),
         "reads_timed_steady": len(steady),
+        "late_tail": tail,
         "history_events_per_idle_period": events,
         "worker_cpu_ms_per_read": cpu_ms_per_read,
         "cache_hit_share": cache_hit_share,

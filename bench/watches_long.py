@@ -72,7 +72,8 @@ async def measure(client: Client) -> dict:
             worker.terminate()
             worker.wait(timeout=30)
 
-    reads, dues, _, steady = keeper.periods(ids, cutoff, steady_from)
+    reads, dues, timed = keeper.periods(ids, cutoff)
+    steady = [r.lateness for r in timed if r.due >= steady_from]
     periods_per_watch = dues / N
     run_s = DURATION_S / max(statistics.mean(runs), 1)  # a run's length in this part's time
     late = [s for s in samples if s[0] >= samples[-1][0] - 2 * run_s] or samples[-1:]

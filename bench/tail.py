@@ -1,0 +1,141 @@
+"""Where the latest reads' lateness went: each late read split, from its watch's history, into
+the parts between its due time and the read reaching the emulator.
+
+A watch sets its timer in a workflow task for (due - the task's workflow time); the server fires it,
+schedules a workflow task (on the worker's sticky queue, or the shared one after a sticky
+schedule-to-start timeout), a poller takes it, and the worker replays the run if it is not cached
+and runs the read (a local activity). So a read's lateness is the sum of:
+
+- ``set_late_s``: the timer's due in the server (TimerStarted + its duration) minus the due time;
+  the task that set the timer finished after its workflow time;
+- ``timer_s``: TimerFired minus that;
+- ``queued_s``: the workflow task's start minus its first scheduling after the timer fired;
+- ``in_worker_s``: the read's time in the emulator minus the task's start (replay, the workflow code,
+  the read's request).
+
+All four come from one clock (the server, the emulator and the bench share this machine's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+from typing import NamedTuple
+
+from temporalio.api.enums.v1 import EventType, TaskQueueKind, TimeoutType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client
+
+
+class TimedRead(NamedTuple):
+    """A watch's read of its conversation and the due time it answered (bench clock)."""
+
+    conversation_id: str
+    due: float
+    read_at: float
+
+    @property
+    def lateness(self) -> float:
+        return self.read_at - self.due
+
+
+class ReadParts(NamedTuple):
+    set_late_s: float
+    timer_s: float
+    queued_s: float
+    in_worker_s: float
+    sticky_timeouts: int
+    #: The first task after the timer went to the shared queue, not the worker's sticky one.
+    shared_queue: bool
+
+
+def _time(event: HistoryEvent) -> float:
+    return event.event_time.ToMicroseconds() / 1e6
+
+
+def split(events: list[HistoryEvent], read: TimedRead) -> ReadParts | None:
+    """The parts of ``read``'s lateness, from its watch's history; None when the history does
+    not hold the timer that woke it (the run continued as new since, or the read was not a
+    timer's)."""
+    fired_at = next(
+        (
+            i
+            for i in range(len(events) - 1, -1, -1)
+            if events[i].event_type == EventType.EVENT_TYPE_TIMER_FIRED and _time(events[i]) <= read.read_at
+        ),
+        None,
+    )
+    if fired_at is None:
+        return None
+    fired = events[fired_at]
+    timer_id = fired.timer_fired_event_attributes.timer_id
+    started_timer = next(
+        (
+            e
+            for e in events[:fired_at]
+            if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+            and e.timer_started_event_attributes.timer_id == timer_id
+        ),
+        None,
+    )
+    if started_timer is None:
+        return None
+    server_due = (
+        _time(started_timer)
+        + started_timer.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta().total_seconds()
+    )
+    scheduled = task_started = None
+    timeouts = 0
+    for event in events[fired_at + 1 :]:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED and scheduled is None:
+            scheduled = event
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+            timeouts += (
+                event.workflow_task_timed_out_event_attributes.timeout_type
+                == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START
+            )
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            task_started = event
+            break
+    if scheduled is None or task_started is None:
+        return None
+    sticky = scheduled.workflow_task_scheduled_event_attributes.task_queue.kind == TaskQueueKind.TASK_QUEUE_KIND_STICKY
+    return ReadParts(
+        set_late_s=server_due - read.due,
+        timer_s=_time(fired) - server_due,
+        queued_s=_time(task_started) - _time(scheduled),
+        in_worker_s=read.read_at - _time(task_started),
+        sticky_timeouts=timeouts,
+        shared_queue=not sticky,
+    )
+
+
+async def breakdown(client: Client, late: list[TimedRead], most: int = 100) -> dict:
+    """The medians of the parts over (at most ``most``, evenly chosen) of these reads, how many
+    waited out a sticky schedule-to-start timeout, and in which minute of the run each came
+    (clustered: a stall; spread: a steady cost)."""
+    chosen = late[:: max(1, len(late) // most)][:most]
+    gate = asyncio.Semaphore(10)
+
+    async def parts(read: TimedRead) -> ReadParts | None:
+        async with gate:
+            history = await client.get_workflow_handle(f"watch-{read.conversation_id}").fetch_history()
+        return split(list(history.events), read)
+
+    found = [p for p in await asyncio.gather(*(parts(r) for r in chosen)) if p is not None]
+    if not found:
+        return {"reads": 0}
+    first = min(r.read_at for r in late)
+    minutes: dict[int, int] = {}
+    for read in late:
+        minute = int((read.read_at - first) // 60)
+        minutes[minute] = minutes.get(minute, 0) + 1
+    return {
+        "reads": len(found),
+        "of": len(late),
+        "lateness_min_s": min(r.lateness for r in late),
+        **{f: statistics.median(getattr(p, f) for p in found) for f in ReadParts._fields[:4]},
+        "sticky_timeouts": sum(p.sticky_timeouts for p in found),
+        "shared_queue": sum(p.shared_queue for p in found),
+        "per_minute": [minutes.get(m, 0) for m in range(max(minutes) + 1)],
+    }
