@@ -3,7 +3,7 @@ run continues as new.
 
 The SDK keeps every finished timer and read of a cached run in memory, and a watch beyond the
 worker's cache is replayed from the start of its run: a watch's cost grows with its run until it
-continues as new (``WATCH_CONTINUE_AS_NEW_EVENTS``, about 14 idle periods). The ``watches`` part
+continues as new (``WATCH_CONTINUE_AS_NEW_EVENTS``, about 7 idle periods). The ``watches`` part
 sees a few periods of each watch; this one holds ``N`` watches (all cached, no sandbox) through
 several runs each, kept busy as there, and shows the worker's RSS per watch and CPU per read late
 (after several runs) next to early (in the first run), from the same run.
@@ -31,8 +31,8 @@ from .env import SHORT, EmulatorProcess, new_id, percentile, scale
 from .watches import Keeper, closed_watches, cpu_s, rss_mib, seed_and_watch, spawn_worker, stop_watches, warm_up
 
 N = scale(500, 200)
-#: A short idle time, so that a run (~14 periods of ~2/3 of it: the keeper writes halfway) takes
-#: about 95 s.
+#: A short idle time, so that a run (~7 periods of ~2/3 of it: the keeper writes halfway) takes
+#: about 50 s.
 IDLE_S = 10
 DURATION_S = scale(420, 150)
 SAMPLE_S = 5.0

@@ -10,7 +10,10 @@ their whole first run, and shows the worker's CPU per read against the runs' len
 
 - CPU per read: the worker's CPU time (/proc) over the reads in each window of ``WINDOW_S``.
 - events: the mean history length of a few sampled watches' current runs at the window's middle.
-- the fit: least squares, CPU per read = fixed + per event x events.
+- the fit: least squares, CPU per read = fixed + per event x events, over the windows in which no
+  run continued as new.
+- the mean: of the windows' CPU per read through the last in which runs continued as new (whole
+  runs: what a run's length costs on average, continuing as new included).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from typing import NamedTuple
 
 from temporalio.client import Client
 
@@ -28,11 +32,21 @@ from .watches import Keeper, closed_watches, cpu_s, seed_and_watch, spawn_worker
 
 N = scale(300, 100)
 #: ~12 reads a second for 300 watches (the keeper's period is ~0.6 of it), well within what this
-#: machine serves with every read replayed; a run of 100 events lasts ~16 periods, ~6.5 min.
+#: machine serves with every read replayed; a run of 50 events lasts ~7 periods, ~3 min (of 100
+#: events, before short-runs-v2: ~16 periods, ~6.5 min).
 IDLE_S = scale(40, 15)
 DURATION_S = scale(540, 180)
 WINDOW_S = 30.0
 SAMPLED = 5
+
+
+class Window(NamedTuple):
+    """``WINDOW_S`` of the part: the sampled runs' mean length at its middle, the worker's CPU per
+    read in it, and whether runs continued as new in it."""
+
+    events: float
+    cpu_ms_per_read: float
+    continued: bool
 
 
 async def measure(client: Client) -> dict:
@@ -64,20 +78,32 @@ async def measure(client: Client) -> dict:
 
     reads, dues, timed = keeper.periods(ids, cutoff)
     all_reads = sorted(t for times in keeper.reads.values() for t in times)
-    windows = []
+    windows: list[Window] = []
     # The first window holds the starts' burst of first reads (not replays): left out.
     for (t0, cpu0), (t1, cpu1) in zip(samples[1:], samples[2:], strict=False):
-        in_window = sum(1 for t in all_reads if t0 <= t < t1)
-        events = statistics.mean(_length_at(watch, (t0 + t1) / 2) for watch in runs)
-        if in_window:
-            windows.append((events, (cpu1 - cpu0) / in_window * 1000))
-    fixed, per_event = _fit(windows)
+        if in_window := sum(1 for t in all_reads if t0 <= t < t1):
+            windows.append(
+                Window(
+                    events=statistics.mean(_length_at(watch, (t0 + t1) / 2) for watch in runs),
+                    cpu_ms_per_read=(cpu1 - cpu0) / in_window * 1000,
+                    continued=any(_length_at(watch, t1) < _length_at(watch, t0) for watch in runs),
+                )
+            )
+    # A window in which runs continued as new also holds their last, longest replays and the new
+    # runs' first tasks: out of the fit, in the mean. The mean covers whole runs (through the last
+    # such window), so the part's length does not weigh short or long runs more.
+    growing = [w for w in windows if not w.continued]
+    fixed, per_event = _fit([(w.events, w.cpu_ms_per_read) for w in growing])
+    last_new_run = max((i for i, w in enumerate(windows) if w.continued), default=len(windows) - 1)
+    whole_runs = windows[: last_new_run + 1]
     return {
         "n": N,
         "idle_s": IDLE_S,
         "cache": cache,
         "continue_as_new_events": WATCH_CONTINUE_AS_NEW_EVENTS,
-        "windows": [{"events": round(e, 1), "cpu_ms_per_read": round(c, 2)} for e, c in windows],
+        "windows": [w._asdict() for w in windows],
+        "cpu_ms_per_read_mean": statistics.mean(w.cpu_ms_per_read for w in whole_runs) if whole_runs else float("nan"),
+        "mean_windows": len(whole_runs),
         "cpu_ms_per_read_fixed": fixed,
         "cpu_ms_per_read_per_event": per_event,
         "reads_per_idle_period": reads / dues if dues else float("nan"),

@@ -47,13 +47,17 @@ DEFAULT_VERIFY_TIMEOUT_SECONDS = 60.0
 WATCH_READ_SCHEDULE_TO_CLOSE = timedelta(hours=1)
 #: Waiting for a termination that another caller started: as long as a termination can take.
 JOIN_TERMINATION_START_TO_CLOSE = timedelta(hours=1)
-#: A watch continues as new past this many history events, carrying its state: about 14 idle
+#: A watch continues as new past this many history events, carrying its state: about 7 idle
 #: periods (a run starts with 8 to 13 events, a period adds 6). Short runs bound what a watch costs a
 #: worker: the SDK keeps every finished timer and read of a cached run in memory (about 4 KiB an
 #: idle period, measured: `python -m bench watches-long`), and a watch beyond the worker's cache is
-#: replayed from the start of its run each time its timer fires. A new run costs no Genesys call.
-WATCH_CONTINUE_AS_NEW_EVENTS = 100
-#: The same for runs started before SHORT_RUNS_PATCH (workflows/patches.py).
+#: replayed from the start of its run each time its timer fires (about 13 ms + 0.3 ms an event of
+#: CPU: `python -m bench watches-replayed`). A new run costs no Genesys call, about 10 history
+#: events and a workflow task; past ~50 events a replay costs more than that saves.
+WATCH_CONTINUE_AS_NEW_EVENTS = 50
+#: The same for runs started before SHORT_RUNS_V2_PATCH (workflows/patches.py).
+WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS_V2 = 100
+#: The same for runs started before SHORT_RUNS_PATCH.
 WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS = 1000
 #: Checking a request's callback URL against the worker's allowlist: no I/O, so one short attempt
 #: (retried only if the worker dies).

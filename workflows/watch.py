@@ -27,13 +27,14 @@ with workflow.unsafe.imports_passed_through():
     from .durations import format_duration
     from .metrics import count
     from .models import WORKFLOW_TYPE, TerminateRequest, TerminateResult, workflow_id
-    from .patches import FRESH_READ_PATCH, LEAN_PATCH, LOCAL_READ_PATCH, SHORT_RUNS_PATCH
+    from .patches import FRESH_READ_PATCH, LEAN_PATCH, LOCAL_READ_PATCH, SHORT_RUNS_PATCH, SHORT_RUNS_V2_PATCH
     from .policies import (
         JOIN_TERMINATION_START_TO_CLOSE,
         STEP_HEARTBEAT_TIMEOUT,
         STEP_RETRY_POLICY,
         WATCH_CONTINUE_AS_NEW_EVENTS,
         WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS,
+        WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS_V2,
         WATCH_READ_SCHEDULE_TO_CLOSE,
     )
     from .steps import run_step
@@ -401,11 +402,15 @@ class WatchConversation:
 
     def _run_long(self) -> bool:
         """Continue as new before the next sleep (short-runs-v1): never between a timer and the
-        read it woke the watch for, so the new run's start costs that read no time."""
-        # Asked only once the run is long: the patch's marker goes in the task that continues as
-        # new, so a run that ends sooner records none.
-        long = workflow.info().get_current_history_length() >= WATCH_CONTINUE_AS_NEW_EVENTS
-        return long and workflow.patched(SHORT_RUNS_PATCH)
+        read it woke the watch for, so the new run's start costs that read no time. Past 50 events
+        (short-runs-v2); runs that passed 50 before it, past 100."""
+        # Each patch is asked only once the run is past its length: its marker goes in the task
+        # that continues as new, so a run that ends sooner records none. A run replaying past 50
+        # without the v2 marker was started before it, and goes on to 100.
+        length = workflow.info().get_current_history_length()
+        if length >= WATCH_CONTINUE_AS_NEW_EVENTS and workflow.patched(SHORT_RUNS_V2_PATCH):
+            return True
+        return length >= WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS_V2 and workflow.patched(SHORT_RUNS_PATCH)
 
     async def _continue_as_new(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
