@@ -166,7 +166,7 @@ def _tail_rows(tail: dict, how: str) -> list[tuple[str, str, str]]:
             f"latest 1% of reads (>= {tail['lateness_min_s']:.2f} s late), {how}: set / timer / queued / in worker",
             " / ".join(f"{tail[f]:.2f}" for f in ("set_late_s", "timer_s", "queued_s", "in_worker_s")) + " s",
             f"medians of {tail['reads']} of {tail['of']}; {tail['sticky_timeouts']} sticky timeouts, "
-            f"{tail['shared_queue']} on the shared queue",
+            f"{tail['shared_queue']} on the shared queue, {tail.get('dropped', 0)} dropped by the worker",
         )
     ]
 

@@ -11,7 +11,7 @@ and runs the read (a local activity). So a read's lateness is the sum of:
 - ``timer_s``: TimerFired minus that;
 - ``queued_s``: the workflow task's start minus its first scheduling after the timer fired;
 - ``in_worker_s``: the read's time in the emulator minus the task's start (replay, the workflow code,
-  the read's request).
+  the read's request; and 10 s more where the worker dropped the task and it timed out).
 
 All four come from one clock (the server, the emulator and the bench share this machine's).
 """
@@ -47,6 +47,9 @@ class ReadParts(NamedTuple):
     sticky_timeouts: int
     #: The first task after the timer went to the shared queue, not the worker's sticky one.
     shared_queue: bool
+    #: The task the worker took was not completed within its timeout (start-to-close): the worker
+    #: dropped it (with more watches than its cache: README "Watches beyond the cache").
+    dropped: bool
 
 
 def _time(event: HistoryEvent) -> float:
@@ -99,6 +102,15 @@ def split(events: list[HistoryEvent], read: TimedRead) -> ReadParts | None:
             break
     if scheduled is None or task_started is None:
         return None
+    ended = next(
+        (
+            e
+            for e in events[events.index(task_started) + 1 :]
+            if e.event_type
+            in (EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
+        ),
+        None,
+    )
     sticky = scheduled.workflow_task_scheduled_event_attributes.task_queue.kind == TaskQueueKind.TASK_QUEUE_KIND_STICKY
     return ReadParts(
         set_late_s=server_due - read.due,
@@ -107,6 +119,7 @@ def split(events: list[HistoryEvent], read: TimedRead) -> ReadParts | None:
         in_worker_s=read.read_at - _time(task_started),
         sticky_timeouts=timeouts,
         shared_queue=not sticky,
+        dropped=ended is not None and ended.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
     )
 
 
@@ -137,5 +150,6 @@ async def breakdown(client: Client, late: list[TimedRead], most: int = 100) -> d
         **{f: statistics.median(getattr(p, f) for p in found) for f in ReadParts._fields[:4]},
         "sticky_timeouts": sum(p.sticky_timeouts for p in found),
         "shared_queue": sum(p.shared_queue for p in found),
+        "dropped": sum(p.dropped for p in found),
         "per_minute": [minutes.get(m, 0) for m in range(max(minutes) + 1)],
     }

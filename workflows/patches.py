@@ -26,9 +26,9 @@ LOCAL_READ_PATCH = "local-read-v1"
 #: replay says so); any other run, started before it or not, takes 100.
 SHORT_RUNS_PATCH = "short-runs-v1"
 #: A watch continued as new past 100 history events. A watch beyond the worker's cache is replayed
-#: from the start of its run whenever its timer fires, and a replay's CPU grows with the run (about
-#: 13 ms + 0.3 ms an event, measured: `python -m bench watches-replayed`), so with more watches than
-#: the cache holds, a read cost ~30 ms on average over a run. Since this patch it continues as new
-#: past 50 (WATCH_CONTINUE_AS_NEW_EVENTS). A run that passed 50 before it keeps 100 (its replay
-#: says so).
+#: from the start of its run whenever its timer fires, and a replay's CPU grows with the run
+#: (measured: `python -m bench watches-replayed`, 13 ms a read near 18 events, 49 ms near 81), so
+#: with more watches than the cache holds, a read cost 32.5 ms on average over a run. Since this
+#: patch it continues as new past 50 (WATCH_CONTINUE_AS_NEW_EVENTS): 18.3 ms. A run that passed 50
+#: before it keeps 100 (its replay says so).
 SHORT_RUNS_V2_PATCH = "short-runs-v2"

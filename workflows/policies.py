@@ -51,9 +51,9 @@ JOIN_TERMINATION_START_TO_CLOSE = timedelta(hours=1)
 #: periods (a run starts with 8 to 13 events, a period adds 6). Short runs bound what a watch costs a
 #: worker: the SDK keeps every finished timer and read of a cached run in memory (about 4 KiB an
 #: idle period, measured: `python -m bench watches-long`), and a watch beyond the worker's cache is
-#: replayed from the start of its run each time its timer fires (about 13 ms + 0.3 ms an event of
-#: CPU: `python -m bench watches-replayed`). A new run costs no Genesys call, about 10 history
-#: events and a workflow task; past ~50 events a replay costs more than that saves.
+#: replayed from the start of its run each time its timer fires (13 ms of CPU near 18 events, 49
+#: ms near 81: `python -m bench watches-replayed`). A new run costs no Genesys call, about 10
+#: history events and a workflow task; past ~50 events a replay costs more than that saves.
 WATCH_CONTINUE_AS_NEW_EVENTS = 50
 #: The same for runs started before SHORT_RUNS_V2_PATCH (workflows/patches.py).
 WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS_V2 = 100
