@@ -14,6 +14,7 @@ from closer.dev_server import start_dev_server
 
 from . import budget, calls, latency, scaleout, throughput, watches, watches_long, watches_replayed
 from .env import SHORT
+from .tail import LATENESS_PARTS
 
 PARTS = {
     "throughput": throughput.measure,
@@ -153,7 +154,7 @@ def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
             f"{w['cache_hit_share']:.0%}",
             f"cache {w['worker_env']['CLOSER_MAX_CACHED_WORKFLOWS']} for {w['n']} watches (a miss replays the run)",
         ),
-        *_tail_rows(w.get("late_tail", {}), how),
+        *_tail_rows(w["late_tail"], how),
     ]
 
 
@@ -164,9 +165,9 @@ def _tail_rows(tail: dict, how: str) -> list[tuple[str, str, str]]:
     return [
         (
             f"latest 1% of reads (>= {tail['lateness_min_s']:.2f} s late), {how}: set / timer / queued / in worker",
-            " / ".join(f"{tail[f]:.2f}" for f in ("set_late_s", "timer_s", "queued_s", "in_worker_s")) + " s",
+            " / ".join(f"{tail[f]:.2f}" for f in LATENESS_PARTS) + " s",
             f"medians of {tail['reads']} of {tail['of']}; {tail['sticky_timeouts']} sticky timeouts, "
-            f"{tail['shared_queue']} on the shared queue, {tail.get('dropped', 0)} dropped by the worker",
+            f"{tail['shared_queue']} on the shared queue, {tail['dropped']} dropped by the worker",
         )
     ]
 

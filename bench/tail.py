@@ -26,6 +26,8 @@ from temporalio.api.enums.v1 import EventType, TaskQueueKind, TimeoutType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
+from workflows import watch_id
+
 
 class TimedRead(NamedTuple):
     """A watch's read of its conversation and the due time it answered (bench clock)."""
@@ -37,6 +39,10 @@ class TimedRead(NamedTuple):
     @property
     def lateness(self) -> float:
         return self.read_at - self.due
+
+
+#: The parts a read's lateness adds up from, in order.
+LATENESS_PARTS = ("set_late_s", "timer_s", "queued_s", "in_worker_s")
 
 
 class ReadParts(NamedTuple):
@@ -52,7 +58,8 @@ class ReadParts(NamedTuple):
     dropped: bool
 
 
-def _time(event: HistoryEvent) -> float:
+def event_time(event: HistoryEvent) -> float:
+    """When the server recorded ``event`` (seconds since the epoch, as ``time.time()``)."""
     return event.event_time.ToMicroseconds() / 1e6
 
 
@@ -64,7 +71,7 @@ def split(events: list[HistoryEvent], read: TimedRead) -> ReadParts | None:
         (
             i
             for i in range(len(events) - 1, -1, -1)
-            if events[i].event_type == EventType.EVENT_TYPE_TIMER_FIRED and _time(events[i]) <= read.read_at
+            if events[i].event_type == EventType.EVENT_TYPE_TIMER_FIRED and event_time(events[i]) <= read.read_at
         ),
         None,
     )
@@ -84,12 +91,13 @@ def split(events: list[HistoryEvent], read: TimedRead) -> ReadParts | None:
     if started_timer is None:
         return None
     server_due = (
-        _time(started_timer)
+        event_time(started_timer)
         + started_timer.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta().total_seconds()
     )
     scheduled = task_started = None
-    timeouts = 0
-    for event in events[fired_at + 1 :]:
+    timeouts = started_at = 0
+    for started_at in range(fired_at + 1, len(events)):
+        event = events[started_at]
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED and scheduled is None:
             scheduled = event
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
@@ -105,7 +113,7 @@ def split(events: list[HistoryEvent], read: TimedRead) -> ReadParts | None:
     ended = next(
         (
             e
-            for e in events[events.index(task_started) + 1 :]
+            for e in events[started_at + 1 :]
             if e.event_type
             in (EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
         ),
@@ -114,9 +122,9 @@ def split(events: list[HistoryEvent], read: TimedRead) -> ReadParts | None:
     sticky = scheduled.workflow_task_scheduled_event_attributes.task_queue.kind == TaskQueueKind.TASK_QUEUE_KIND_STICKY
     return ReadParts(
         set_late_s=server_due - read.due,
-        timer_s=_time(fired) - server_due,
-        queued_s=_time(task_started) - _time(scheduled),
-        in_worker_s=read.read_at - _time(task_started),
+        timer_s=event_time(fired) - server_due,
+        queued_s=event_time(task_started) - event_time(scheduled),
+        in_worker_s=read.read_at - event_time(task_started),
         sticky_timeouts=timeouts,
         shared_queue=not sticky,
         dropped=ended is not None and ended.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
@@ -130,12 +138,14 @@ async def breakdown(client: Client, late: list[TimedRead], most: int = 100) -> d
     chosen = late[:: max(1, len(late) // most)][:most]
     gate = asyncio.Semaphore(10)
 
-    async def parts(read: TimedRead) -> ReadParts | None:
+    async def events(conversation_id: str) -> list[HistoryEvent]:
         async with gate:
-            history = await client.get_workflow_handle(f"watch-{read.conversation_id}").fetch_history()
-        return split(list(history.events), read)
+            return list((await client.get_workflow_handle(watch_id(conversation_id)).fetch_history()).events)
 
-    found = [p for p in await asyncio.gather(*(parts(r) for r in chosen)) if p is not None]
+    # One fetch per watch: a watch late once is often late again in the same stretch.
+    watched = list({r.conversation_id for r in chosen})
+    histories = dict(zip(watched, await asyncio.gather(*(events(c) for c in watched)), strict=True))
+    found = [p for r in chosen if (p := split(histories[r.conversation_id], r)) is not None]
     if not found:
         return {"reads": 0}
     first = min(r.read_at for r in late)
@@ -147,7 +157,7 @@ async def breakdown(client: Client, late: list[TimedRead], most: int = 100) -> d
         "reads": len(found),
         "of": len(late),
         "lateness_min_s": min(r.lateness for r in late),
-        **{f: statistics.median(getattr(p, f) for p in found) for f in ReadParts._fields[:4]},
+        **{f: statistics.median(getattr(p, f) for p in found) for f in LATENESS_PARTS},
         "sticky_timeouts": sum(p.sticky_timeouts for p in found),
         "shared_queue": sum(p.shared_queue for p in found),
         "dropped": sum(p.dropped for p in found),

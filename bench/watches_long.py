@@ -28,7 +28,17 @@ from temporalio.client import Client
 from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS
 
 from .env import SHORT, EmulatorProcess, new_id, percentile, scale
-from .watches import Keeper, closed_watches, cpu_s, rss_mib, seed_and_watch, spawn_worker, stop_watches, warm_up
+from .watches import (
+    Keeper,
+    closed_watches,
+    cpu_s,
+    rss_mib,
+    seed_and_watch,
+    spawn_worker,
+    stop_watches,
+    warm_up,
+    watch_runs,
+)
 
 N = scale(500, 200)
 #: A short idle time, so that a run (~7 periods of ~2/3 of it: the keeper writes halfway) takes
@@ -67,7 +77,7 @@ async def measure(client: Client) -> dict:
             cutoff = time.time() - 2
             closed_early = await closed_watches(client, ids)
             await stop_watches(client, ids)
-            runs = [await _runs(client, f"watch-{c}") for c in ids[:5]]
+            runs = [len(await watch_runs(client, c)) for c in ids[:5]]
         finally:
             worker.terminate()
             worker.wait(timeout=30)
@@ -109,8 +119,3 @@ async def measure(client: Client) -> dict:
         "rss_kib_per_watch_series": [round(per_watch_kib(s), 1) for s in samples],
         "short": SHORT,
     }
-
-
-async def _runs(client: Client, workflow_id: str) -> int:
-    """How many runs the watch has had: the first and each continued as new."""
-    return len([w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")])

@@ -28,7 +28,8 @@ from temporalio.client import Client
 from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS
 
 from .env import SHORT, EmulatorProcess, new_id, percentile, scale
-from .watches import Keeper, closed_watches, cpu_s, seed_and_watch, spawn_worker, stop_watches, warm_up
+from .tail import event_time
+from .watches import Keeper, closed_watches, cpu_s, seed_and_watch, spawn_worker, stop_watches, warm_up, watch_runs
 
 N = scale(300, 100)
 #: ~12 reads a second for 300 watches (the keeper's period is ~0.6 of it), well within what this
@@ -118,11 +119,10 @@ async def _event_times(client: Client, ids: list[str]) -> list[list[list[float]]
     """For each watch, each of its runs' event times (in order, run after run)."""
     watches = []
     for conversation_id in ids:
-        runs = [w async for w in client.list_workflows(f"WorkflowId = 'watch-{conversation_id}'")]
         times = []
-        for run in sorted(runs, key=lambda w: w.start_time):
+        for run in sorted(await watch_runs(client, conversation_id), key=lambda w: w.start_time):
             history = await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
-            times.append([e.event_time.ToMicroseconds() / 1e6 for e in history.events])
+            times.append([event_time(e) for e in history.events])
         watches.append(times)
     return watches
 
