@@ -128,18 +128,25 @@ class HttpMetrics:
             await self.app(scope, receive, send)
             return
         started = time.monotonic()
-        status = 500  # unless a response starts
+        attributes: dict[str, str] | None = None  # once the response starts
+
+        def labelled(status: int) -> dict[str, str]:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"  # never the raw path: unbounded
+            return {"method": scope["method"], "route": route, "status": str(status)}
 
         async def send_status(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal attributes
             if message["type"] == "http.response.start":
-                status = message["status"]
+                # Counted before the response leaves: a caller holding the response (or a scrape
+                # after it) sees its request counted.
+                attributes = labelled(message["status"])
+                self._requests.add(1, attributes)
             await send(message)
 
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"  # never the raw path: unbounded
-            attributes = {"method": scope["method"], "route": route, "status": str(status)}
-            self._requests.add(1, attributes)
+            if attributes is None:  # no response started: the server answers 500
+                attributes = labelled(500)
+                self._requests.add(1, attributes)
             self._duration.record(time.monotonic() - started, attributes)
