@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from temporalio.api.enums.v1 import EventType, TaskQueueKind, TimeoutType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecution
 
 from workflows import watch_id
 
@@ -63,11 +63,20 @@ def event_time(event: HistoryEvent) -> float:
     return event.event_time.ToMicroseconds() / 1e6
 
 
-def split(events: list[HistoryEvent], read: TimedRead) -> ReadParts | None:
-    """The parts of ``read``'s lateness, from its watch's history; None when the history does
-    not hold the timer that woke it (the run continued as new since, or the read was not a
-    timer's)."""
-    fired_at = next(
+async def watch_runs(client: Client, conversation_id: str) -> list[WorkflowExecution]:
+    """The watch's runs: its first and each it continued as new with (in no set order)."""
+    return [w async for w in client.list_workflows(f"WorkflowId = '{watch_id(conversation_id)}'")]
+
+
+async def run_histories(client: Client, conversation_id: str) -> list[list[HistoryEvent]]:
+    """The events of each of the watch's runs, the first run first."""
+    runs = sorted(await watch_runs(client, conversation_id), key=lambda w: w.start_time)
+    return [list((await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()).events) for run in runs]
+
+
+def _last_timer_fired(events: list[HistoryEvent], read: TimedRead) -> int | None:
+    """The index of the run's latest TimerFired at or before the read."""
+    return next(
         (
             i
             for i in range(len(events) - 1, -1, -1)
@@ -75,8 +84,19 @@ def split(events: list[HistoryEvent], read: TimedRead) -> ReadParts | None:
         ),
         None,
     )
-    if fired_at is None:
+
+
+def split(runs: list[list[HistoryEvent]], read: TimedRead) -> ReadParts | None:
+    """The parts of ``read``'s lateness, from its watch's runs' events (a read belongs to the run
+    whose timer fired last before it: a watch continues as new after a read, so its next run has
+    fired no timer yet); None when no run holds the timer that woke it (the read was not a
+    timer's)."""
+    latest = [
+        (event_time(events[i]), events, i) for events in runs if (i := _last_timer_fired(events, read)) is not None
+    ]
+    if not latest:
         return None
+    _, events, fired_at = max(latest, key=lambda found: found[0])
     fired = events[fired_at]
     timer_id = fired.timer_fired_event_attributes.timer_id
     started_timer = next(
@@ -138,13 +158,13 @@ async def breakdown(client: Client, late: list[TimedRead], most: int = 100) -> d
     chosen = late[:: max(1, len(late) // most)][:most]
     gate = asyncio.Semaphore(10)
 
-    async def events(conversation_id: str) -> list[HistoryEvent]:
+    async def runs(conversation_id: str) -> list[list[HistoryEvent]]:
         async with gate:
-            return list((await client.get_workflow_handle(watch_id(conversation_id)).fetch_history()).events)
+            return await run_histories(client, conversation_id)
 
     # One fetch per watch: a watch late once is often late again in the same stretch.
     watched = list({r.conversation_id for r in chosen})
-    histories = dict(zip(watched, await asyncio.gather(*(events(c) for c in watched)), strict=True))
+    histories = dict(zip(watched, await asyncio.gather(*(runs(c) for c in watched)), strict=True))
     found = [p for r in chosen if (p := split(histories[r.conversation_id], r)) is not None]
     if not found:
         return {"reads": 0}

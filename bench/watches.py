@@ -36,7 +36,7 @@ from pathlib import Path
 
 import httpx
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecution
+from temporalio.client import Client
 
 from closer.watches import cancel, watch, watch_state
 from workflows import watch_id
@@ -251,11 +251,6 @@ async def closed_watches(client: Client, ids: list[str]) -> int:
     replays it first: on a loaded worker some time out, and count as open)."""
     states = await asyncio.gather(*(watch_state(client, c) for c in ids), return_exceptions=True)
     return sum(1 for s in states if getattr(s, "outcome", None) is not None)
-
-
-async def watch_runs(client: Client, conversation_id: str) -> list[WorkflowExecution]:
-    """The watch's runs: its first and each it continued as new with (in no set order)."""
-    return [w async for w in client.list_workflows(f"WorkflowId = '{watch_id(conversation_id)}'")]
 
 
 async def _events_per_period(client: Client, ids: list[str]) -> float:

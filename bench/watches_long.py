@@ -28,6 +28,7 @@ from temporalio.client import Client
 from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS
 
 from .env import SHORT, EmulatorProcess, new_id, percentile, scale
+from .tail import watch_runs
 from .watches import (
     Keeper,
     closed_watches,
@@ -37,7 +38,6 @@ from .watches import (
     spawn_worker,
     stop_watches,
     warm_up,
-    watch_runs,
 )
 
 N = scale(500, 200)

@@ -28,8 +28,8 @@ from temporalio.client import Client
 from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS
 
 from .env import SHORT, EmulatorProcess, new_id, percentile, scale
-from .tail import event_time
-from .watches import Keeper, closed_watches, cpu_s, seed_and_watch, spawn_worker, stop_watches, warm_up, watch_runs
+from .tail import event_time, run_histories
+from .watches import Keeper, closed_watches, cpu_s, seed_and_watch, spawn_worker, stop_watches, warm_up
 
 N = scale(300, 100)
 #: ~12 reads a second for 300 watches (the keeper's period is ~0.6 of it), well within what this
@@ -117,14 +117,7 @@ async def measure(client: Client) -> dict:
 
 async def _event_times(client: Client, ids: list[str]) -> list[list[list[float]]]:
     """For each watch, each of its runs' event times (in order, run after run)."""
-    watches = []
-    for conversation_id in ids:
-        times = []
-        for run in sorted(await watch_runs(client, conversation_id), key=lambda w: w.start_time):
-            history = await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
-            times.append([event_time(e) for e in history.events])
-        watches.append(times)
-    return watches
+    return [[[event_time(e) for e in run] for run in await run_histories(client, c)] for c in ids]
 
 
 def _length_at(runs: list[list[float]], when: float) -> int:
