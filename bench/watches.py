@@ -118,7 +118,7 @@ class Keeper:
                             )
                             break
                         except httpx.TransportError:
-                            # The emulator, loaded, reset a connection (twice in a 95-minute 10k
+                            # The emulator, loaded, reset a connection (once in a 95-minute 10k
                             # run): send again, or the watch closes on the message it missed. If
                             # the first went in, the second is later, and it is the one the watch
                             # reads and the due time is counted from.
