@@ -143,6 +143,7 @@ def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
             f"{w['timer_lateness_steady_p99_s']:.2f} s",
             f"<= 1 s (p50 {w['timer_lateness_steady_p50_s']:.2f} s; all dues p99 {w['timer_lateness_p99_s']:.2f} s)",
         ),
+        *_window_rows(w, how),
         (f"history events per watch per idle period, {how}", f"{w['history_events_per_idle_period']:.1f}", ""),
         (
             f"worker CPU per read, steady, {how}",
@@ -155,6 +156,22 @@ def _watch_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
             f"cache {w['worker_env']['CLOSER_MAX_CACHED_WORKFLOWS']} for {w['n']} watches (a miss replays the run)",
         ),
         *_tail_rows(w["late_tail"], how),
+    ]
+
+
+def _window_rows(w: dict, how: str) -> list[tuple[str, str, str]]:
+    """The steady lateness p99 window by window: its worst, and how many windows met the goal."""
+    windows = w["lateness_by_window"]
+    if len(windows) < 2:
+        return []
+    worst = max(windows, key=lambda x: x["p99_s"])
+    return [
+        (
+            f"timer lateness p99 by {w['lateness_window_s'] / 60:.0f}-minute window, steady, {how}",
+            f"{sum(x['p99_s'] <= 1 for x in windows)} of {len(windows)} <= 1 s",
+            f"worst {worst['p99_s']:.2f} s (p50 {worst['p50_s']:.2f} s), {worst['from_s'] / 60:.0f} minutes "
+            "after the first steady due",
+        )
     ]
 
 

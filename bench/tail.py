@@ -41,6 +41,28 @@ class TimedRead(NamedTuple):
         return self.read_at - self.due
 
 
+def by_window(reads: list[TimedRead], seconds: float) -> list[dict]:
+    """The reads' lateness in windows of ``seconds`` of due time, from the first due: p50, p99 and
+    max each. A run-wide p99 cannot tell a steady cost from one bad stretch (a storm of
+    continue-as-new, say); the windows can."""
+    if not reads:
+        return []
+    first = min(r.due for r in reads)
+    windows: dict[int, list[float]] = {}
+    for read in reads:
+        windows.setdefault(int((read.due - first) // seconds), []).append(read.lateness)
+    return [
+        {
+            "from_s": k * seconds,
+            "reads": len(late),
+            "p50_s": statistics.median(late),
+            "p99_s": sorted(late)[min(len(late) - 1, int(0.99 * len(late)))],
+            "max_s": max(late),
+        }
+        for k, late in sorted(windows.items())
+    ]
+
+
 #: The parts a read's lateness adds up from, in order.
 LATENESS_PARTS = ("set_late_s", "timer_s", "queued_s", "in_worker_s")
 
