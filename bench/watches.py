@@ -39,10 +39,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from closer.watches import cancel, watch, watch_state
-from workflows import watch_id
 
 from .env import SHORT, EmulatorProcess, free_port, new_id, percentile, scale, worker_env
-from .tail import TimedRead, breakdown, by_window
+from .tail import TimedRead, breakdown, by_window, run_histories
 
 #: The run's shape; 10k watches take a longer idle time (the reads of 10k watches every 30 s would
 #: be 333 a second): BENCH_WATCHES_N=10000 BENCH_WATCHES_IDLE_S=600 BENCH_WATCHES_PERIODS=2
@@ -269,12 +268,15 @@ async def closed_watches(client: Client, ids: list[str]) -> int:
 
 
 async def _events_per_period(client: Client, ids: list[str]) -> float:
+    """From each run of these watches with two timers fired or more: the events between its first
+    and last firing over the timers fired in between. Every run, not only the latest: a watch
+    that has just continued as new has fired no timer in its new run yet."""
     ratios = []
     for conversation_id in ids:
-        history = await client.get_workflow_handle(watch_id(conversation_id)).fetch_history()
-        fired = [i for i, e in enumerate(history.events) if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED]
-        if len(fired) >= 2:
-            ratios.append((fired[-1] - fired[0]) / (len(fired) - 1))
+        for events in await run_histories(client, conversation_id):
+            fired = [i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED]
+            if len(fired) >= 2:
+                ratios.append((fired[-1] - fired[0]) / (len(fired) - 1))
     return sum(ratios) / len(ratios) if ratios else float("nan")
 
 
