@@ -28,6 +28,8 @@ from temporalio.client import Client, WorkflowExecution
 
 from workflows import watch_id
 
+from .env import percentile
+
 
 class TimedRead(NamedTuple):
     """A watch's read of its conversation and the due time it answered (bench clock)."""
@@ -56,7 +58,7 @@ def by_window(reads: list[TimedRead], seconds: float) -> list[dict]:
             "from_s": k * seconds,
             "reads": len(late),
             "p50_s": statistics.median(late),
-            "p99_s": sorted(late)[min(len(late) - 1, int(0.99 * len(late)))],
+            "p99_s": percentile(late, 0.99),
             "max_s": max(late),
         }
         for k, late in sorted(windows.items())
