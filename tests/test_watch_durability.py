@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from closer import watches
 from closer.dev_server import start_dev_server
 from workflows import WatchConversation, WatchResult, WatchStatus, watch_id
-from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS
+from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS, WATCH_CONTINUE_AS_NEW_EVENTS_FEWEST
 
 from .conftest import free_port, genesys_requests, new_id, seed
 from .test_guest_view import _guest_events
@@ -194,8 +194,8 @@ async def test_a_busy_watch_continues_as_new_and_keeps_its_state(
     assert events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
     # Runs stay short (short-runs-v1): a cached run's finished timers and reads stay in the
     # worker's memory, and a watch beyond the cache is replayed from the start of its run. (Past
-    # the threshold by however many touches arrived while the run was ending.)
-    assert WATCH_CONTINUE_AS_NEW_EVENTS <= len(events) < 2 * WATCH_CONTINUE_AS_NEW_EVENTS
+    # the run's drawn length by however many touches arrived while the run was ending.)
+    assert WATCH_CONTINUE_AS_NEW_EVENTS_FEWEST <= len(events) < 2 * WATCH_CONTINUE_AS_NEW_EVENTS
     before: WatchStatus = await old.query(WatchConversation.status)
     after: WatchStatus = await handle.query(WatchConversation.status)
     queried = datetime.now(timezone.utc)
@@ -245,6 +245,35 @@ async def test_a_watch_continues_as_new_after_a_read_not_between_its_timer_and_t
     new_kinds = [_kind(e) for e in new_events]
     assert "TIMER_STARTED" in new_kinds and "read" not in new_kinds[: new_kinds.index("TIMER_STARTED")], new_kinds
     assert len(old_events) <= WATCH_CONTINUE_AS_NEW_EVENTS + 12
+
+
+async def test_watches_started_together_continue_as_new_at_different_lengths(
+    temporal_client: Client, worker: str, emulator
+) -> None:
+    """Each run draws its length (short-runs-v3): watches started in the same minute and alike
+    busy do not all continue as new in the same minute, run after run (at 10,000 watches that
+    left timers minutes late while the server caught up)."""
+    cids = [seed(emulator, "agent", last_message_age_s=0)["conversationId"] for _ in range(8)]
+    handles = [await _watch(temporal_client, worker, cid, idle="1s", mode="awaiting_customer") for cid in cids]
+    first_runs = [(await handle.describe()).run_id for handle in handles]
+
+    async def first_run_length(cid: str, run_id: str) -> int:
+        old = temporal_client.get_workflow_handle_for(WatchConversation.run, watch_id(cid), run_id=run_id)
+        while (await old.describe()).status == WorkflowExecutionStatus.RUNNING:
+            await asyncio.sleep(0.5)
+        events = [e async for e in old.fetch_history_events()]
+        assert _kind(events[-1]) == "WORKFLOW_EXECUTION_CONTINUED_AS_NEW"
+        return len(events)
+
+    async with asyncio.timeout(90):
+        lengths = await asyncio.gather(*map(first_run_length, cids, first_runs))
+    for cid in cids:
+        await watches.cancel(temporal_client, cid)
+
+    # Alike busy (a read, 6 events, a second): only the drawn length sets them apart. Eight runs
+    # over five possible periods all alike: about 1 in 40,000.
+    assert all(WATCH_CONTINUE_AS_NEW_EVENTS_FEWEST <= n <= WATCH_CONTINUE_AS_NEW_EVENTS + 12 for n in lengths), lengths
+    assert len(set(lengths)) > 1, f"every run continued as new at {lengths[0]} events"
 
 
 async def test_continuing_as_new_between_warning_and_close_neither_warns_again_nor_closes_late(

@@ -47,7 +47,7 @@ DEFAULT_VERIFY_TIMEOUT_SECONDS = 60.0
 WATCH_READ_SCHEDULE_TO_CLOSE = timedelta(hours=1)
 #: Waiting for a termination that another caller started: as long as a termination can take.
 JOIN_TERMINATION_START_TO_CLOSE = timedelta(hours=1)
-#: A watch continues as new past this many history events, carrying its state: about 7 idle
+#: A watch continues as new past at most this many history events, carrying its state: about 7 idle
 #: periods (a run starts with 8 to 13 events, a period adds 6). Short runs bound what a watch costs a
 #: worker: the SDK keeps every finished timer and read of a cached run in memory (about 4 KiB an
 #: idle period, measured: `python -m bench watches-long`), and a watch beyond the worker's cache is
@@ -55,6 +55,11 @@ JOIN_TERMINATION_START_TO_CLOSE = timedelta(hours=1)
 #: ms near 81: `python -m bench watches-replayed`). A new run costs no Genesys call, about 10
 #: history events and a workflow task; past ~50 events a replay costs more than that saves.
 WATCH_CONTINUE_AS_NEW_EVENTS = 50
+#: Each run draws its length between this and WATCH_CONTINUE_AS_NEW_EVENTS (short-runs-v3):
+#: watches started together, and alike busy, would otherwise all continue as new within minutes
+#: of each other, each time, and a worker beyond its cache falls behind (measured at 10,000
+#: watches: timers 5 minutes late for 10 minutes; README, "Watches at scale"). 3 to 7 idle periods.
+WATCH_CONTINUE_AS_NEW_EVENTS_FEWEST = 25
 #: The same for runs started before SHORT_RUNS_V2_PATCH (workflows/patches.py).
 WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS_V2 = 100
 #: The same for runs started before SHORT_RUNS_PATCH.

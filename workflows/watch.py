@@ -27,7 +27,14 @@ with workflow.unsafe.imports_passed_through():
     from .durations import format_duration
     from .metrics import count
     from .models import WORKFLOW_TYPE, TerminateRequest, TerminateResult, workflow_id
-    from .patches import FRESH_READ_PATCH, LEAN_PATCH, LOCAL_READ_PATCH, SHORT_RUNS_PATCH, SHORT_RUNS_V2_PATCH
+    from .patches import (
+        FRESH_READ_PATCH,
+        LEAN_PATCH,
+        LOCAL_READ_PATCH,
+        SHORT_RUNS_PATCH,
+        SHORT_RUNS_V2_PATCH,
+        SHORT_RUNS_V3_PATCH,
+    )
     from .policies import (
         JOIN_TERMINATION_START_TO_CLOSE,
         STEP_HEARTBEAT_TIMEOUT,
@@ -35,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         WATCH_CONTINUE_AS_NEW_EVENTS,
         WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS,
         WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS_V2,
+        WATCH_CONTINUE_AS_NEW_EVENTS_FEWEST,
         WATCH_READ_SCHEDULE_TO_CLOSE,
     )
     from .steps import run_step
@@ -79,6 +87,10 @@ class WatchConversation:
         self._cancelled = False
         self._read_asked_at: datetime | None = None  # when the latest read was asked for
         self._result: WatchResult | None = None
+        # This run's length (short-runs-v3), drawn per run so that watches started together, and
+        # kept alike busy, do not all continue as new in the same minute. (The workflow's seeded
+        # random: a replay draws the same.)
+        self._run_events = workflow.random().randint(WATCH_CONTINUE_AS_NEW_EVENTS_FEWEST, WATCH_CONTINUE_AS_NEW_EVENTS)
 
     # --- what callers send and ask -------------------------------------------------------------
 
@@ -402,12 +414,16 @@ class WatchConversation:
 
     def _run_long(self) -> bool:
         """Continue as new before the next sleep (short-runs-v1): never between a timer and the
-        read it woke the watch for, so the new run's start costs that read no time. Past 50 events
-        (short-runs-v2); runs that passed 50 before it, past 100."""
+        read it woke the watch for, so the new run's start costs that read no time. Past this
+        run's drawn length, 25 to 50 events (short-runs-v3); runs that passed it before v3, past 50
+        (short-runs-v2); runs that passed 50 before v2, past 100."""
         # Each patch is asked only once the run is past its length: its marker goes in the task
-        # that continues as new, so a run that ends sooner records none. A run replaying past 50
-        # without the v2 marker was started before it, and goes on to 100.
+        # that continues as new, so a run that ends sooner records none. A run replaying past its
+        # drawn length without the v3 marker was started before it, and goes on to 50; one past 50
+        # without the v2 marker, to 100.
         length = workflow.info().get_current_history_length()
+        if length >= self._run_events and workflow.patched(SHORT_RUNS_V3_PATCH):
+            return True
         if length >= WATCH_CONTINUE_AS_NEW_EVENTS and workflow.patched(SHORT_RUNS_V2_PATCH):
             return True
         return length >= WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS_V2 and workflow.patched(SHORT_RUNS_PATCH)
