@@ -3,10 +3,12 @@
 A watch that is not in the worker's cache when its timer fires is replayed from the start of its
 run (the worker fetches the run's history and runs the workflow code over it) before it reads. With
 more watches than the cache holds, nearly every read is such a replay (README "the cache"), so a
-read's cost grows with the run until it continues as new (``WATCH_CONTINUE_AS_NEW_EVENTS``). The
-``watches`` part sees each watch's first few periods; this one holds ``N`` watches, ten for each
-place in the cache, kept busy as there, started together so that their runs stay in step, through
-their whole first run, and shows the worker's CPU per read against the runs' length at the time.
+read's cost grows with the run until it continues as new (at a length each run draws, from
+``WATCH_CONTINUE_AS_NEW_EVENTS_FEWEST`` to ``WATCH_CONTINUE_AS_NEW_EVENTS``). The ``watches`` part
+sees each watch's first few periods; this one holds ``N`` watches, ten for each place in the cache,
+kept busy as there, started together so that their runs stay in step until the first of them
+continues as new, through their whole first run, and shows the worker's CPU per read against the
+runs' length at the time.
 
 - CPU per read: the worker's CPU time (/proc) over the reads in each window of ``WINDOW_S``.
 - events: the mean history length of a few sampled watches' current runs at the window's middle.
@@ -25,7 +27,7 @@ from typing import NamedTuple
 
 from temporalio.client import Client
 
-from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS
+from workflows.policies import WATCH_CONTINUE_AS_NEW_EVENTS, WATCH_CONTINUE_AS_NEW_EVENTS_FEWEST
 
 from .env import SHORT, EmulatorProcess, new_id, percentile, scale
 from .tail import event_time, run_histories
@@ -101,7 +103,7 @@ async def measure(client: Client) -> dict:
         "n": N,
         "idle_s": IDLE_S,
         "cache": cache,
-        "continue_as_new_events": WATCH_CONTINUE_AS_NEW_EVENTS,
+        "continue_as_new_events": [WATCH_CONTINUE_AS_NEW_EVENTS_FEWEST, WATCH_CONTINUE_AS_NEW_EVENTS],
         "windows": [w._asdict() for w in windows],
         "cpu_ms_per_read_mean": statistics.mean(w.cpu_ms_per_read for w in whole_runs) if whole_runs else float("nan"),
         "mean_windows": len(whole_runs),
