@@ -422,11 +422,14 @@ class WatchConversation:
         # drawn length without the v3 marker was started before it, and goes on to 50; one past 50
         # without the v2 marker, to 100.
         length = workflow.info().get_current_history_length()
-        if length >= self._run_events and workflow.patched(SHORT_RUNS_V3_PATCH):
-            return True
-        if length >= WATCH_CONTINUE_AS_NEW_EVENTS and workflow.patched(SHORT_RUNS_V2_PATCH):
-            return True
-        return length >= WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS_V2 and workflow.patched(SHORT_RUNS_PATCH)
+        return any(
+            length >= events and workflow.patched(patch)
+            for events, patch in (
+                (self._run_events, SHORT_RUNS_V3_PATCH),
+                (WATCH_CONTINUE_AS_NEW_EVENTS, SHORT_RUNS_V2_PATCH),
+                (WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS_V2, SHORT_RUNS_PATCH),
+            )
+        )
 
     async def _continue_as_new(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
