@@ -182,8 +182,10 @@ async def test_a_busy_watch_continues_as_new_and_keeps_its_state(
         await asyncio.sleep(0.2)
 
     # A flood of touches (each a signal: events in the history) until the run continues as new.
+    # At least one: a run that drew a short length (short-runs-v3) may have continued as new on
+    # its own right after the warning, and the touches are what start the new idle period.
     touches = 0
-    while (await handle.describe()).run_id == first_run:
+    while touches == 0 or (await handle.describe()).run_id == first_run:
         assert touches < 3 * WATCH_CONTINUE_AS_NEW_EVENTS, "the watch never continued as new"
         await watches.touch(temporal_client, cid)
         touches += 1
