@@ -46,9 +46,9 @@ def test_set_values_become_worker_arguments() -> None:
     assert worker_limits({"CLOSER_MAX_CACHED_WORKFLOWS": "1"}) == {"max_cached_workflows": 1}
 
 
-def test_a_cache_of_none_is_refused_with_why() -> None:
+def test_a_cache_of_zero_is_refused_with_why() -> None:
     # With no cache the SDK evicts a watch's run while its read (a local activity) is in flight,
-    # cancels the read and runs it again on the replay, endlessly.
+    # cancels the read and runs it again on the replay, again and again.
     with pytest.raises(ValueError, match=r"CLOSER_MAX_CACHED_WORKFLOWS is 0: set it to at least 1.*local activity"):
         worker_limits({"CLOSER_MAX_CACHED_WORKFLOWS": "0"})
 
