@@ -54,10 +54,9 @@ def worker_limits(environ: Mapping[str, str] | None = None) -> dict[str, int]:
     """``Worker`` keyword arguments from the CLOSER_MAX_* variables that are set; ValueError if one
     is not a positive whole number.
 
-    A cache of 0 is refused too: a watch reads Genesys with a local activity, run inside the
+    A cache of 0 is refused too, with why: a watch's read is a local activity, run inside the
     workflow task its timer wakes, and with no cache the SDK evicts the run while the read is in
-    flight, cancels the read and runs it again on the replay, over and over (measured: half the
-    due times read, 119 ms of worker CPU a read against 20 with a cache of 100)."""
+    flight, cancels the read and runs it again on the replay."""
     env = os.environ if environ is None else environ
     limits = {}
     for argument, variable in WORKER_LIMITS.items():
