@@ -12,7 +12,7 @@ from pathlib import Path
 
 from closer.dev_server import start_dev_server
 
-from . import budget, calls, latency, scaleout, throughput, watches, watches_long, watches_replayed
+from . import budget, calls, latency, scaleout, throughput, watch_memory, watches, watches_long, watches_replayed
 from .env import SHORT
 from .tail import LATENESS_PARTS
 
@@ -25,6 +25,7 @@ PARTS = {
     "watches-sandboxed": watches.measure_sandboxed,
     "watches-long": watches_long.measure,
     "watches-replayed": watches_replayed.measure,
+    "watch-memory": watch_memory.measure,
     "scaleout": scaleout.measure,
 }
 LATEST = Path(__file__).with_name("latest.json")
@@ -98,6 +99,21 @@ def table(results: dict) -> str:
         rows.extend(_long_watch_rows(wl))
     if wr := results.get("watches-replayed"):
         rows.extend(_replayed_watch_rows(wr))
+    if wm := results.get("watch-memory"):
+        rows.append(
+            (
+                f"memory of a cached watch ({wm['n']} of each, one worker each)",
+                f"{wm['closer_kib_per_watch']:.0f} KiB ({wm['memory_ratio']:.2f}x)",
+                f"baseline {wm['baseline_kib_per_watch']:.0f} KiB (a read and a timer in a loop)",
+            )
+        )
+        rows.append(
+            (
+                "  at the time: reads per watch / events in its run",
+                f"{wm['closer_reads_per_watch']:.1f} / {wm['closer_run_events']:.0f}",
+                f"baseline {wm['baseline_reads_per_watch']:.1f} / {wm['baseline_run_events']:.0f}",
+            )
+        )
     if so := results.get("scaleout"):
         rows.append(
             (
@@ -257,6 +273,7 @@ def main() -> None:
         "timer_lateness_p99_s": results.get("watches", {}).get("timer_lateness_steady_p99_s"),
         "history_events_per_idle_period": results.get("watches", {}).get("history_events_per_idle_period"),
         "watch_rss_growth_ratio": results.get("watches-long", {}).get("rss_growth_ratio"),
+        "watch_memory_ratio": results.get("watch-memory", {}).get("memory_ratio"),
         "calls_per_termination": results.get("calls", {}).get("calls_per_termination"),
         "scale_out_ratio": results.get("scaleout", {}).get("scale_out_ratio"),
         "details": results,

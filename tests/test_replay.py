@@ -126,3 +126,8 @@ async def test_record_history_of_watch(name: str, temporal_client: Client, worke
     history = await handle.fetch_history()
     HISTORIES.mkdir(exist_ok=True)
     (HISTORIES / f"{name}.json").write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
+    # The run the watch started in, which took the start's update and continued as new after its
+    # first read (UPDATED_RUN_PATCH).
+    first_run_id = history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+    first = await temporal_client.get_workflow_handle(handle.id, run_id=first_run_id).fetch_history()
+    (HISTORIES / f"{name}_first_run.json").write_text(json.dumps(first.to_json_dict(), indent=1) + "\n")

@@ -147,15 +147,20 @@ async def test_a_watch_reads_in_the_workflow_task_its_timer_wakes(start_watch, e
     handle = await start_watch(cid, idle="2s")
     await asyncio.sleep(1)
     emulator.admin.send_message(cid, "customer", "one more thing")  # one more idle period
+    while len(reads(emulator, cid)) < 2:
+        await asyncio.sleep(0.1)
+    emulator.admin.send_message(cid, "customer", "and another")  # and another
 
     result = await asyncio.wait_for(handle.result(), timeout=30)
-    events = (await handle.fetch_history()).events
+    events = (await handle.fetch_history()).events  # the run the start's update left for
 
-    assert result.outcome == "closed_idle" and result.reads == len(reads(emulator, cid)) == 3
+    assert result.outcome == "closed_idle" and result.reads == len(reads(emulator, cid)) == 4
     scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in events]
     assert "read activity" not in scheduled
     fired = [i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED]
-    assert [b - a for a, b in zip(fired, fired[1:])] == [6]  # timer fired, task (3), read marker, timer
+    # The run's first period also records its patch markers (each a marker and an upsert); then
+    # timer fired, task (3), read marker, timer.
+    assert [b - a for a, b in zip(fired, fired[1:])][1:] == [6]
 
 
 async def test_max_duration_closes_a_busy_conversation(start_watch, emulator) -> None:

@@ -249,6 +249,33 @@ async def test_a_watch_continues_as_new_after_a_read_not_between_its_timer_and_t
     assert len(old_events) <= WATCH_CONTINUE_AS_NEW_EVENTS + 12
 
 
+async def test_a_run_that_took_an_update_continues_as_new_before_it_sleeps(
+    temporal_client: Client, worker: str, emulator
+) -> None:
+    """The SDK keeps an update's state in the worker's memory until its run ends (about 33 KiB of
+    a cached watch): the run a watch starts in (its start is an update) and a run a settings change
+    reaches continue as new before they sleep. The new runs hold no update, read nothing of their
+    own, and keep the settings."""
+    cid = seed(emulator, "agent", last_message_age_s=0)["conversationId"]
+    handle = await _watch(temporal_client, worker, cid, idle="30s")
+    await _waiting(handle)
+    after_start = [e async for e in handle.fetch_history_events()]
+    await _watch(temporal_client, worker, cid, idle="40s")
+    status = await _waiting(handle)
+    after_change = [e async for e in handle.fetch_history_events()]
+    await watches.cancel(temporal_client, cid)
+
+    continued_from = set()
+    for events in (after_start, after_change):
+        kinds = [_kind(e) for e in events]
+        continued_from.add(events[0].workflow_execution_started_event_attributes.continued_execution_run_id)
+        assert not [k for k in kinds if k.startswith("WORKFLOW_EXECUTION_UPDATE")], kinds
+        assert "read" not in kinds and "TIMER_STARTED" in kinds, kinds
+    assert "" not in continued_from and len(continued_from) == 2  # two runs, each continued
+    assert status.settings is not None and status.settings.idle == timedelta(seconds=40)
+    assert len(reads(emulator, cid)) == 1  # the start's: a new run reads nothing
+
+
 async def test_watches_started_together_continue_as_new_at_different_lengths(
     temporal_client: Client, worker: str, emulator
 ) -> None:

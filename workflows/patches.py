@@ -40,3 +40,9 @@ SHORT_RUNS_V2_PATCH = "short-runs-v2"
 #: 89 s, 0.81 s once the runs' ends had spread). A run that passed its drawn length before the
 #: patch keeps 50 (its replay says so).
 SHORT_RUNS_V3_PATCH = "short-runs-v3"
+#: A watch kept each update it took (the start's, from `watch`, and each `configure`) until its run
+#: ended: the SDK core holds an update's state with its run, about 33 KiB of a cached watch's
+#: worker memory (measured: a bare workflow cached with one update against without, 80 and 46 KiB;
+#: closer's watch 129 KiB against a hand-written watch's 80, `python -m bench watch-memory`). Since
+#: this patch a run that took an update continues as new before its next sleep.
+UPDATED_RUN_PATCH = "fresh-run-after-update-v1"

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         SHORT_RUNS_PATCH,
         SHORT_RUNS_V2_PATCH,
         SHORT_RUNS_V3_PATCH,
+        UPDATED_RUN_PATCH,
     )
     from .policies import (
         JOIN_TERMINATION_START_TO_CLOSE,
@@ -85,6 +86,7 @@ class WatchConversation:
         self._lean = False  # set in run: see LEAN_PATCH
         self._woken = False
         self._cancelled = False
+        self._took_update = False  # see UPDATED_RUN_PATCH
         self._read_asked_at: datetime | None = None  # when the latest read was asked for
         self._result: WatchResult | None = None
         # This run's length (short-runs-v3), drawn per run so that watches started together, and
@@ -118,6 +120,7 @@ class WatchConversation:
             {**self._request.model_dump(include={"conversation_id", "profile"}), **_settings(args).model_dump()}
         )
         self._woken = True
+        self._took_update = True
         return self.status()
 
     @configure.validator
@@ -195,7 +198,7 @@ class WatchConversation:
                 await self._continue_as_new()
             due, at = self._next()
             if workflow.now() < at:
-                if self._run_long():
+                if self._run_long() or self._holds_update():
                     await self._continue_as_new()
                 await self._sleep_until(at, due)
                 continue
@@ -430,6 +433,12 @@ class WatchConversation:
                 (WATCH_CONTINUE_AS_NEW_EVENTS_BEFORE_SHORT_RUNS_V2, SHORT_RUNS_PATCH),
             )
         )
+
+    def _holds_update(self) -> bool:
+        """Continue as new before the next sleep: this run took an update, whose state the SDK
+        keeps in the worker's memory until the run ends (UPDATED_RUN_PATCH). The new run starts
+        with a timer and no read; its memory and settings go with it."""
+        return self._took_update and workflow.patched(UPDATED_RUN_PATCH)
 
     async def _continue_as_new(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
