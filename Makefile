@@ -55,7 +55,8 @@ schemas: $(STAMP)
 	$(BIN)/python -m workflows.schemas
 
 ## The benchmark (not part of `make test`): ratios against baselines measured side by side in one
-## run; prints a table and writes bench/latest.json. bench-short is the CI-sized version (~2 min).
+## run; prints a table and writes bench/latest.json. bench-short is the small version (about a quarter of an
+## hour on 2 cores: each part prints its time as it ends; not run by .ci/run).
 ## Sources are byte-compiled first: the environment sets PYTHONDONTWRITEBYTECODE, and without .pyc
 ## files the sandbox compiles the workflow modules from source on every workflow run (the image's
 ## `pip install .` compiles them).
