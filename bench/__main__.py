@@ -234,7 +234,9 @@ def _long_watch_rows(w: dict) -> list[tuple[str, str, str]]:
 
 def _replayed_watch_rows(w: dict) -> list[tuple[str, str, str]]:
     how = f"{w['n']} watches, cache {w['cache']}, idle {w['idle_s']} s"
-    growing = [x for x in w["windows"] if not x["continued"]]
+    # Windows in which no run continued as new; a short run may have none (since
+    # fresh-run-after-update-v1 every watch continues as new after its first read): then all.
+    growing = [x for x in w["windows"] if not x["continued"]] or w["windows"]
     shortest = min(growing, key=lambda x: x["events"])
     longest = max(growing, key=lambda x: x["events"])
     return [
