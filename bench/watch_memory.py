@@ -19,7 +19,6 @@ import sys
 import time
 from collections import Counter
 
-import httpx
 from temporalio.client import Client
 
 from workflows import watch_id
@@ -34,16 +33,15 @@ IDLE_S = scale(60, 20)
 #: messages landing 20 to 50% of the way to each due time).
 PERIODS = 3
 SAMPLED = 10
-BASELINE_PREFIX = "baseline-watch-"
 
 
-def reads_per_watch(emu: EmulatorProcess, ids: list[str]) -> float:
-    """The reads of these conversations' messages, first included, over the conversations."""
-    reads = emu.api_requests()
-    counts = Counter(
-        r["path"][len(READ_PREFIX) :] for r in reads if r["method"] == "GET" and r["path"].startswith(READ_PREFIX)
+def read_counts(emu: EmulatorProcess) -> Counter[str]:
+    """Each conversation's reads of its messages (the emulator's log), first included."""
+    return Counter(
+        r["path"][len(READ_PREFIX) :]
+        for r in emu.api_requests()
+        if r["method"] == "GET" and r["path"].startswith(READ_PREFIX)
     )
-    return statistics.mean(counts[c] for c in ids)
 
 
 async def run_events(client: Client, workflow_ids: list[str]) -> float:
@@ -79,7 +77,6 @@ async def measure(client: Client) -> dict:
             keeper.running = False
             await keeping
             await stop_watches(client, ids)
-            closer_reads = reads_per_watch(emu, ids)
         finally:
             worker.terminate()
             worker.wait(timeout=30)
@@ -89,7 +86,7 @@ async def measure(client: Client) -> dict:
         try:
             warm = await start_baseline(client, emu.url, queue, 20, interval_s, 0)
             await asyncio.sleep(3)
-            await asyncio.gather(*(client.get_workflow_handle(w).terminate() for w in warm))
+            await asyncio.gather(*(client.get_workflow_handle(baseline_id(c)).terminate() for c in warm))
             await asyncio.sleep(3)
             baseline_before = rss_mib(worker.pid)
             first = time.time()
@@ -97,13 +94,15 @@ async def measure(client: Client) -> dict:
             # As long as closer's side ran, reading at the same interval.
             await asyncio.sleep(max(0.0, first + closer_s - time.time()))
             baseline_after = rss_mib(worker.pid)
-            baseline_events = await run_events(client, started[:: N // SAMPLED])
-            await asyncio.gather(*(client.get_workflow_handle(w).terminate() for w in started), return_exceptions=True)
-            baseline_reads = reads_per_watch(emu, [w.removeprefix(BASELINE_PREFIX) for w in started])
+            baseline_events = await run_events(client, [baseline_id(c) for c in started[:: N // SAMPLED]])
+            await asyncio.gather(
+                *(client.get_workflow_handle(baseline_id(c)).terminate() for c in started), return_exceptions=True
+            )
         finally:
             worker.terminate()
             worker.wait(timeout=30)
 
+        counts = read_counts(emu)
     closer_kib = (closer_after - closer_before) * 1024 / N
     baseline_kib = (baseline_after - baseline_before) * 1024 / N
     return {
@@ -115,8 +114,8 @@ async def measure(client: Client) -> dict:
         "memory_ratio": closer_kib / baseline_kib,
         "closer_rss_mib": [closer_before, closer_after],
         "baseline_rss_mib": [baseline_before, baseline_after],
-        "closer_reads_per_watch": closer_reads,
-        "baseline_reads_per_watch": baseline_reads,
+        "closer_reads_per_watch": statistics.mean(counts[c] for c in ids),
+        "baseline_reads_per_watch": statistics.mean(counts[c] for c in started),
         "closer_run_events": closer_events,
         "baseline_run_events": baseline_events,
     }
@@ -126,28 +125,19 @@ def spawn_baseline_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "bench.baseline_watch"], cwd=REPO, env=env)
 
 
+def baseline_id(conversation_id: str) -> str:
+    return f"baseline-watch-{conversation_id}"
+
+
 async def start_baseline(
     client: Client, emu_url: str, queue: str, n: int, interval_s: float, arrivals_s: float
 ) -> list[str]:
-    """``n`` conversations seeded, a baseline watch on each, started evenly over ``arrivals_s``
-    (as ``seed_and_watch`` starts closer's); their workflow ids."""
-    gate = asyncio.Semaphore(50)
-    first = time.monotonic()
-    ids: list[str] = []
-    async with httpx.AsyncClient(base_url=f"{emu_url}/emulator", timeout=60) as http:
+    """``n`` conversations seeded, a baseline watch on each, started as ``seed_and_watch`` starts
+    closer's; their conversation ids."""
 
-        async def one(i: int) -> None:
-            await asyncio.sleep(max(0.0, first + i * arrivals_s / n - time.monotonic()))
-            async with gate:
-                seeded = await http.post("/conversations", json={"scenario": "agent", "last_message_age_s": 0})
-                workflow_id = f"{BASELINE_PREFIX}{seeded.raise_for_status().json()['conversationId']}"
-                await client.start_workflow(
-                    BaselineWatch.run,
-                    args=[workflow_id.removeprefix(BASELINE_PREFIX), interval_s],
-                    id=workflow_id,
-                    task_queue=queue,
-                )
-                ids.append(workflow_id)
+    async def start(conversation_id: str) -> None:
+        await client.start_workflow(
+            BaselineWatch.run, args=[conversation_id, interval_s], id=baseline_id(conversation_id), task_queue=queue
+        )
 
-        await asyncio.gather(*(one(i) for i in range(n)))
-    return ids
+    return await seed_and_watch(client, emu_url, n, queue, arrivals_s=arrivals_s, start=start)

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -212,10 +213,12 @@ async def seed_and_watch(
     keeper: Keeper | None = None,
     idle_s: int = IDLE_S,
     arrivals_s: float = 0,
+    start: Callable[[str], Awaitable[object]] | None = None,
 ) -> list[str]:
     """``n`` conversations, each seeded (last message now) just before its watch starts: a watch
     started long after its seed would find its conversation already idle. They start evenly over
-    ``arrivals_s`` (0: as fast as they are taken)."""
+    ``arrivals_s`` (0: as fast as they are taken). ``start`` starts the watch on a conversation
+    id (closer's, by default)."""
     gate = asyncio.Semaphore(50)
     ids: list[str] = []
     first = time.monotonic()
@@ -230,7 +233,10 @@ async def seed_and_watch(
                 ids.append(conversation_id)
                 if keeper is not None:
                     keeper.ids.add(conversation_id)
-                await watch(client, {"conversationId": conversation_id, "idle": f"PT{idle_s}S"}, task_queue=queue)
+                if start is not None:
+                    await start(conversation_id)
+                else:
+                    await watch(client, {"conversationId": conversation_id, "idle": f"PT{idle_s}S"}, task_queue=queue)
 
         await asyncio.gather(*(one(i) for i in range(n)))
     return ids
