@@ -10,10 +10,11 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from workflows import search_attributes
+
+from .converter import data_converter
 
 TEMPORAL_CLI = Path(sysconfig.get_path("scripts")) / "temporal"
 
@@ -23,7 +24,7 @@ async def start_dev_server(**options: Any) -> WorkflowEnvironment:
     ``search_attributes=()`` for a server as bare as a new cluster)."""
     defaults: dict[str, Any] = {
         "dev_server_existing_path": str(TEMPORAL_CLI),
-        "data_converter": pydantic_data_converter,
+        "data_converter": data_converter,
         "search_attributes": search_attributes.ALL,
         "dev_server_log_level": "error",
     }

@@ -10,7 +10,6 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime
 
@@ -23,6 +22,7 @@ from workflows import (
 )
 from workflows.contract import InvalidInput, parse
 
+from .converter import data_converter
 from .settings import SettingsError, TemporalSettings
 from .tracing import tracing_interceptors
 
@@ -70,7 +70,7 @@ async def connect(
     try:
         connecting = Client.connect(
             **options,
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter,
             interceptors=tracing_interceptors(service),
             runtime=runtime,
         )

@@ -22,10 +22,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities import metrics
+from closer.converter import data_converter
 from closer.metrics import telemetry_runtime
 from closer.settings import TemporalSettings
 from closer.temporal import start_termination
@@ -139,7 +139,7 @@ async def run(temporal_env: WorkflowEnvironment, session_emulator: EmulatorServe
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     client = await Client.connect(
         target,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         interceptors=[TracingInterceptor(provider.get_tracer("test"))],
     )
     closed = [seed(emu, "agent")["conversationId"] for _ in range(2)]

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 from closer import sweeps, watches
+from closer.converter import SharedPydanticPayloadConverter, data_converter
 from workflows import SweepStaleConversations, TerminateConversation, WatchConversation, watch_id, workflow_id
 from workflows.sandbox import workflow_runner
 
@@ -76,10 +78,35 @@ async def test_recorded_history_replays(path: Path, sandbox: bool) -> None:
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
     replayer = Replayer(
         workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         workflow_runner=workflow_runner(sandbox),
     )
     await replayer.replay_workflow(history)  # raises on any nondeterminism
+
+
+async def test_sandboxed_runs_share_the_workers_pydantic_encoders() -> None:
+    """A worker builds the pydantic type adapters of a run's types once, not once a run: the types
+    are the same objects in every sandboxed run (their modules are passed through), so the shared
+    encoders' cache (closer/converter.py) stops growing after the first run of each kind. A model
+    module re-imported per run would add entries at every run, up to the cache's 1,024."""
+
+    class Fresh(SharedPydanticPayloadConverter):  # its own encoders: no other test's entries
+        _encoders = tuple(PydanticPayloadConverter().converters.values())
+
+    [json_encoder] = [e for e in Fresh._encoders if isinstance(e, PydanticJSONPlainPayloadConverter)]
+    histories = [WorkflowHistory.from_json(p.stem, json.loads(p.read_text())) for p in HISTORIES.glob("*.json")]
+    replayer = Replayer(
+        workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
+        data_converter=DataConverter(payload_converter_class=Fresh),
+        workflow_runner=workflow_runner(sandbox=True),
+    )
+    sizes = []
+    for _ in range(3):
+        for history in histories:
+            await replayer.replay_workflow(history)
+        sizes.append(json_encoder._type_adapter.cache_info().currsize)
+    assert sizes[0] > 0
+    assert sizes == [sizes[0]] * 3, f"the type adapter cache grew run after run: {sizes}"
 
 
 @pytest.mark.skipif(not RECORDING, reason="records histories only with CLOSER_RECORD_HISTORIES=1 (make histories)")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from closer import watches
+from closer.converter import data_converter
 from closer.temporal import terminate
 from emulator.server import EmulatorServer
 from worker import worker_limits
@@ -110,7 +110,7 @@ async def test_a_worker_without_the_sandbox_terminates_and_watches_as_the_sandbo
 
     replayer = Replayer(
         workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         workflow_runner=workflow_runner(sandbox=True),
     )
     for run_id in (workflow_id(terminated), watch_id(watched), workflow_id(watched)):
