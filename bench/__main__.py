@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import platform
 import sys
@@ -239,10 +240,13 @@ def _replayed_watch_rows(w: dict) -> list[tuple[str, str, str]]:
     growing = [x for x in w["windows"] if not x["continued"]] or w["windows"]
     shortest = min(growing, key=lambda x: x["events"])
     longest = max(growing, key=lambda x: x["events"])
+    fixed, per_event = w["cpu_ms_per_read_fixed"], w["cpu_ms_per_read_per_event"]
     return [
         (
             f"worker CPU per replayed read, by run length ({how})",
-            f"{w['cpu_ms_per_read_fixed']:.1f} ms + {w['cpu_ms_per_read_per_event'] * 10:.2f} ms per 10 events",
+            f"{fixed:.1f} ms + {per_event * 10:.2f} ms per 10 events"
+            if not math.isnan(fixed)
+            else "no fit (runs continued as new in every window)",
             f"{shortest['cpu_ms_per_read']:.1f} ms at {shortest['events']:.0f} events, "
             f"{longest['cpu_ms_per_read']:.1f} ms at {longest['events']:.0f}",
         ),
