@@ -40,6 +40,8 @@ from workflows.sandbox import SANDBOX_VARIABLE, sandboxed, workflow_runner
 CONNECT_TIMEOUT_SECONDS = 15.0
 #: On shutdown, running steps get this long to finish before they are cancelled (and retried elsewhere).
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
+#: The workflows a worker serves (and the replay tests replay).
+WORKFLOWS = (TerminateConversation, WatchConversation, SweepStaleConversations)
 #: The worker's limits, each from an optional variable (unset or empty: the Temporal SDK's default):
 #: how many workflows it keeps in memory (more are replayed from their history when their next task
 #: comes), and how many workflow tasks and steps it runs at once. See Performance in the README.
@@ -84,7 +86,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
+        workflows=WORKFLOWS,
         activities=[
             *TerminationActivities(clients, default_callback=callbacks.default_url_set).all(),
             *WatchActivities(clients).all(),

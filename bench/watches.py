@@ -219,6 +219,11 @@ async def seed_and_watch(
     started long after its seed would find its conversation already idle. They start evenly over
     ``arrivals_s`` (0: as fast as they are taken). ``start`` starts the watch on a conversation
     id (closer's, by default)."""
+
+    async def closer_watch(conversation_id: str) -> None:
+        await watch(client, {"conversationId": conversation_id, "idle": f"PT{idle_s}S"}, task_queue=queue)
+
+    start_watch = start or closer_watch
     gate = asyncio.Semaphore(50)
     ids: list[str] = []
     first = time.monotonic()
@@ -233,10 +238,7 @@ async def seed_and_watch(
                 ids.append(conversation_id)
                 if keeper is not None:
                     keeper.ids.add(conversation_id)
-                if start is not None:
-                    await start(conversation_id)
-                else:
-                    await watch(client, {"conversationId": conversation_id, "idle": f"PT{idle_s}S"}, task_queue=queue)
+                await start_watch(conversation_id)
 
         await asyncio.gather(*(one(i) for i in range(n)))
     return ids

@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from activities.callback_config import CallbackConfig
 from activities.callbacks import CallbackActivities
+from closer.converter import data_converter
 from closer.dev_server import start_dev_server
 from closer.settings import TemporalSettings
 from closer.temporal import terminate
@@ -28,9 +31,9 @@ from emulator.auth import DEFAULT_CLIENT_SECRET as EMULATOR_CLIENT_SECRET
 from emulator.config import EmulatorConfig
 from emulator.server import EmulatorServer
 from genesys import ClientPool, Profile
-from worker import build_worker
+from worker import WORKFLOWS, build_worker
 from workflows import TerminateRequest, TerminateResult
-from workflows.sandbox import SANDBOX_VARIABLE
+from workflows.sandbox import SANDBOX_VARIABLE, workflow_runner
 
 from .api_server import ApiServer
 from .callback_receiver import CALLBACK_SECRET, CallbackReceiver
@@ -174,6 +177,11 @@ def run_termination(temporal_client: Client, worker: str, emulator: EmulatorServ
         return await terminate(temporal_client, request, task_queue=worker)
 
     return run
+
+
+def replayer(sandbox: bool = True, converter: DataConverter = data_converter) -> Replayer:
+    """A replayer of the workflows a worker serves, with its data converter and workflow runner."""
+    return Replayer(workflows=WORKFLOWS, data_converter=converter, workflow_runner=workflow_runner(sandbox))
 
 
 def new_id() -> str:

@@ -15,15 +15,13 @@ import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.converter import DataConverter
-from temporalio.worker import Replayer
 
 from closer import sweeps, watches
-from closer.converter import SharedPydanticPayloadConverter, data_converter
-from workflows import SweepStaleConversations, TerminateConversation, WatchConversation, watch_id, workflow_id
-from workflows.sandbox import workflow_runner
+from closer.converter import SharedPydanticPayloadConverter
+from workflows import WatchConversation, watch_id, workflow_id
 
 from .callback_receiver import CallbackReceiver
-from .conftest import Sweeper, Terminate, new_id, seed
+from .conftest import Sweeper, Terminate, new_id, replayer, seed
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORDING = os.environ.get("CLOSER_RECORD_HISTORIES") == "1"
@@ -76,12 +74,7 @@ def test_every_outcome_has_a_recorded_history() -> None:
 async def test_recorded_history_replays(path: Path, sandbox: bool) -> None:
     """In the sandbox and out of it (CLOSER_WORKFLOW_SANDBOX=off): the same code, the same commands."""
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
-    replayer = Replayer(
-        workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
-        data_converter=data_converter,
-        workflow_runner=workflow_runner(sandbox),
-    )
-    await replayer.replay_workflow(history)  # raises on any nondeterminism
+    await replayer(sandbox).replay_workflow(history)  # raises on any nondeterminism
 
 
 async def test_sandboxed_runs_share_the_workers_pydantic_encoders() -> None:
@@ -95,15 +88,11 @@ async def test_sandboxed_runs_share_the_workers_pydantic_encoders() -> None:
 
     [json_encoder] = [e for e in Fresh._encoders if isinstance(e, PydanticJSONPlainPayloadConverter)]
     histories = [WorkflowHistory.from_json(p.stem, json.loads(p.read_text())) for p in HISTORIES.glob("*.json")]
-    replayer = Replayer(
-        workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
-        data_converter=DataConverter(payload_converter_class=Fresh),
-        workflow_runner=workflow_runner(sandbox=True),
-    )
+    replaying = replayer(sandbox=True, converter=DataConverter(payload_converter_class=Fresh))
     sizes = []
     for _ in range(3):
         for history in histories:
-            await replayer.replay_workflow(history)
+            await replaying.replay_workflow(history)
         sizes.append(json_encoder._type_adapter.cache_info().currsize)
     assert sizes[0] > 0
     assert sizes == [sizes[0]] * 3, f"the type adapter cache grew run after run: {sizes}"

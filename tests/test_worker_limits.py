@@ -6,24 +6,20 @@ from __future__ import annotations
 import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
 
 from closer import watches
-from closer.converter import data_converter
 from closer.temporal import terminate
 from emulator.server import EmulatorServer
 from worker import worker_limits
 from workflows import (
-    SweepStaleConversations,
-    TerminateConversation,
     TerminateRequest,
     WatchConversation,
     watch_id,
     workflow_id,
 )
-from workflows.sandbox import sandboxed, workflow_runner
+from workflows.sandbox import sandboxed
 
-from .conftest import new_id, seed
+from .conftest import new_id, replayer, seed
 from .worker_process import WorkerProcess
 
 
@@ -108,11 +104,7 @@ async def test_a_worker_without_the_sandbox_terminates_and_watches_as_the_sandbo
     finally:
         worker.stop()
 
-    replayer = Replayer(
-        workflows=[TerminateConversation, WatchConversation, SweepStaleConversations],
-        data_converter=data_converter,
-        workflow_runner=workflow_runner(sandbox=True),
-    )
+    replaying = replayer(sandbox=True)
     for run_id in (workflow_id(terminated), watch_id(watched), workflow_id(watched)):
         history: WorkflowHistory = await temporal_client.get_workflow_handle(run_id).fetch_history()
-        await replayer.replay_workflow(history)  # raises on any difference
+        await replaying.replay_workflow(history)  # raises on any difference
